@@ -1,0 +1,2 @@
+/** Every migration of the analytics database, in order. */
+export const analyticsMigrations = [];

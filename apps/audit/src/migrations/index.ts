@@ -1,0 +1,2 @@
+/** Every migration of the audit database, in order. */
+export const auditMigrations = [];

@@ -1,0 +1,2 @@
+/** Every migration of the ledger database, in order. */
+export const ledgerMigrations = [];

@@ -1,0 +1,2 @@
+/** Every migration of the notifications database, in order. */
+export const notificationsMigrations = [];

@@ -1,0 +1,2 @@
+/** Every migration of the payment database, in order. */
+export const paymentMigrations = [];

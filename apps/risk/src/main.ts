@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { main } from '@paystream/platform';
+import { RiskAppModule } from './app.module';
+import { RiskConfig, riskConfigShape } from './config';
+
+main<RiskConfig>({
+  service: 'risk',
+  defaultPort: 3003,
+  configShape: riskConfigShape,
+  module: (_config, platform) => RiskAppModule.register(platform),
+});

@@ -1,0 +1,2 @@
+/** Every migration of the risk database, in order. */
+export const riskMigrations = [];
