@@ -1,0 +1,4 @@
+export * from './kafka';
+export * from './service-process';
+export * from './test-database';
+export * from './wait-for';
