@@ -48,3 +48,17 @@ export interface EventOrigin {
   offset: string;
   group: string;
 }
+
+/**
+ * Serialisation of contract events: Avro in the Confluent wire format through the schema
+ * registry (libs/messaging/src/serde). Implemented by SchemaRegistryCodec.
+ */
+export interface EventCodec {
+  /** Validates the event against its registered schema and encodes it (magic byte, schema id, body). */
+  encode(topic: string, event: AnyEvent): Promise<Buffer>;
+  /** Throws PermanentError ('UNDECODABLE' or 'SCHEMA_INVALID') for bytes that are not a contract event. */
+  decode(topic: string, value: Buffer): Promise<AnyEvent>;
+}
+
+/** Injection token of the process's EventCodec. */
+export const EVENT_CODEC = Symbol('EVENT_CODEC');
