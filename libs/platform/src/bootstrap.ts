@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { CORRELATION_HEADER, JsonLogger, Metrics, withCorrelationId } from '@paystream/observability';
 import type { z } from 'zod';
 import { ConfigError, SharedConfig, loadConfig } from './config';
+import { setupOpenApi } from './openapi';
 import { ProblemFilter } from './problem';
 import { PlatformModule } from './platform.module';
 
@@ -68,6 +69,8 @@ export async function runService<C extends SharedConfig>(def: ServiceDefinition<
   app.useGlobalFilters(new ProblemFilter(logger, def.domainStatus));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await def.configure?.(app, config);
+  // Routes can only be added before Fastify is ready, so the docs are mounted before init.
+  setupOpenApi(app, def.service);
 
   for (const strategy of def.microservices?.(app) ?? []) {
     app.connectMicroservice(strategy, { inheritAppConfig: true });

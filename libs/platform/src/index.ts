@@ -1,5 +1,6 @@
 export * from './bootstrap';
 export * from './config';
 export * from './health';
+export * from './openapi';
 export * from './platform.module';
 export * from './problem';
