@@ -1,0 +1,7 @@
+import { eventSchema, PAYMENT_TERMS_FIELDS, POSTINGS_FIELD } from './envelope.schema';
+
+export const ledgerPostedSchema = eventSchema('LedgerPosted', 'the journal entry of an authorized payment', [
+  ...PAYMENT_TERMS_FIELDS,
+  { name: 'journalEntryId', type: 'string' },
+  POSTINGS_FIELD,
+]);

@@ -1,0 +1,13 @@
+import { eventSchema, PAYMENT_TERMS_FIELDS } from './envelope.schema';
+
+export const ledgerRefusedSchema = eventSchema('LedgerRefused', 'the ledger could not post an authorized payment', [
+  ...PAYMENT_TERMS_FIELDS,
+  {
+    name: 'reason',
+    type: {
+      type: 'enum',
+      name: 'LedgerRefusal',
+      symbols: ['INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'CURRENCY_MISMATCH'],
+    },
+  },
+]);

@@ -1,0 +1,2 @@
+export * from './schema-registry.codec';
+export * from './wire-format';
