@@ -1,0 +1,192 @@
+import type { Account } from '../domain/account';
+import type { JournalEntry } from '../domain/journal';
+import { Sql, rows } from './sql';
+
+export interface RefusalRow {
+  paymentId: string;
+  reason: string;
+  debtorAccountId: string;
+  creditorAccountId: string;
+  amount: bigint;
+  currency: string;
+  refusedAt: Date;
+}
+
+export interface OutcomeRow {
+  paymentId: string;
+  status: 'SETTLED' | 'FAILED';
+  reason: string | null;
+  eventId: string;
+  occurredAt: Date;
+}
+
+export interface MismatchRow {
+  eventId: string;
+  paymentId: string;
+  reason: string;
+  detail: string;
+}
+
+interface AccountRow {
+  id: string;
+  currency: string;
+  allow_overdraft: boolean;
+  name: string | null;
+  balance: string;
+}
+
+/**
+ * Locks the accounts' rows in one statement, in ascending id order, and returns them current.
+ * Two payments between the same accounts in opposite directions would otherwise each hold one
+ * row and wait for the other's (a deadlock); with one global order every waiter queues behind
+ * the holder instead. A batch that locks several payments' accounts one after another can still
+ * meet another batch in a cycle: PostgreSQL detects that (40P01) and the runtime retries it.
+ */
+export async function lockAccounts(sql: Sql, ids: readonly string[]): Promise<Account[]> {
+  if (!ids.length) return [];
+  const found = await rows<AccountRow>(
+    sql,
+    `SELECT id, currency, allow_overdraft, name, balance FROM accounts
+      WHERE id = ANY($1::varchar[]) ORDER BY id FOR UPDATE`,
+    [[...ids]],
+  );
+  return found.map((r) => ({
+    id: r.id,
+    currency: r.currency,
+    allowOverdraft: r.allow_overdraft,
+    name: r.name,
+    balance: BigInt(r.balance),
+  }));
+}
+
+/** True when the payment already has an entry or a refusal (a second payment.authorized). */
+export async function isDecided(sql: Sql, paymentId: string): Promise<boolean> {
+  const found = await rows<{ one: number }>(
+    sql,
+    `SELECT 1 AS one FROM journal_entries WHERE payment_id = $1
+     UNION ALL SELECT 1 FROM refusals WHERE payment_id = $1 LIMIT 1`,
+    [paymentId],
+  );
+  return found.length > 0;
+}
+
+/** Multi-row inserts (one statement per table, whatever the batch size): the rebuild's speed. */
+export async function insertEntries(sql: Sql, entries: readonly JournalEntry[]): Promise<void> {
+  if (!entries.length) return;
+  await sql.query(
+    `INSERT INTO journal_entries (id, payment_id, posted_at)
+     SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[])`,
+    [entries.map((e) => e.id), entries.map((e) => e.paymentId), entries.map((e) => e.postedAt.toISOString())],
+  );
+  const entryIds: string[] = [];
+  const seqs: number[] = [];
+  const accounts: string[] = [];
+  const amounts: string[] = [];
+  const currencies: string[] = [];
+  const times: string[] = [];
+  for (const e of entries) {
+    const at = e.postedAt.toISOString();
+    e.postings.forEach((p, i) => {
+      entryIds.push(e.id);
+      seqs.push(i);
+      accounts.push(p.accountId);
+      amounts.push(p.amount.toString());
+      currencies.push(p.currency);
+      times.push(at);
+    });
+  }
+  await sql.query(
+    `INSERT INTO postings (entry_id, seq, account_id, amount, currency, posted_at)
+     SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::varchar[], $4::bigint[], $5::char(3)[], $6::timestamptz[])`,
+    [entryIds, seqs, accounts, amounts, currencies, times],
+  );
+}
+
+/** Writes the balances the batch computed on its locked rows. */
+export async function setBalances(sql: Sql, accounts: readonly Account[]): Promise<void> {
+  if (!accounts.length) return;
+  await sql.query(
+    `UPDATE accounts a SET balance = v.balance
+       FROM unnest($1::varchar[], $2::bigint[]) AS v(id, balance) WHERE a.id = v.id`,
+    [accounts.map((a) => a.id), accounts.map((a) => a.balance.toString())],
+  );
+}
+
+export async function insertRefusals(sql: Sql, refusals: readonly RefusalRow[]): Promise<void> {
+  if (!refusals.length) return;
+  // A refusal rebuilt from payment.failed may meet a second failure record of the same payment.
+  await sql.query(
+    `INSERT INTO refusals (payment_id, reason, debtor_account_id, creditor_account_id, amount, currency, refused_at)
+     SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::bigint[], $6::char(3)[],
+                          $7::timestamptz[])
+     ON CONFLICT (payment_id) DO NOTHING`,
+    [
+      refusals.map((r) => r.paymentId),
+      refusals.map((r) => r.reason),
+      refusals.map((r) => r.debtorAccountId),
+      refusals.map((r) => r.creditorAccountId),
+      refusals.map((r) => r.amount.toString()),
+      refusals.map((r) => r.currency),
+      refusals.map((r) => r.refusedAt.toISOString()),
+    ],
+  );
+}
+
+export async function insertOutcomes(sql: Sql, outcomes: readonly OutcomeRow[]): Promise<void> {
+  if (!outcomes.length) return;
+  // The first outcome of a payment wins; a contradicting later one shows up in the invariants.
+  await sql.query(
+    `INSERT INTO payment_outcomes (payment_id, status, reason, event_id, occurred_at)
+     SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::uuid[], $5::timestamptz[])
+     ON CONFLICT (payment_id) DO NOTHING`,
+    [
+      outcomes.map((o) => o.paymentId),
+      outcomes.map((o) => o.status),
+      outcomes.map((o) => o.reason),
+      outcomes.map((o) => o.eventId),
+      outcomes.map((o) => o.occurredAt.toISOString()),
+    ],
+  );
+}
+
+export async function insertMismatches(sql: Sql, mismatches: readonly MismatchRow[]): Promise<void> {
+  if (!mismatches.length) return;
+  await sql.query(
+    `INSERT INTO settlement_mismatches (event_id, payment_id, reason, detail)
+     SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::text[])`,
+    [
+      mismatches.map((m) => m.eventId),
+      mismatches.map((m) => m.paymentId),
+      mismatches.map((m) => m.reason),
+      mismatches.map((m) => m.detail),
+    ],
+  );
+}
+
+/** The journal's entry of a payment with its postings, for the settlement check. */
+export async function findEntryOfPayment(
+  sql: Sql,
+  paymentId: string,
+): Promise<{ id: string; postings: { accountId: string; amount: bigint; currency: string }[] } | undefined> {
+  const found = await rows<{ id: string; account_id: string; amount: string; currency: string }>(
+    sql,
+    `SELECT e.id, p.account_id, p.amount, p.currency FROM journal_entries e
+       JOIN postings p ON p.entry_id = e.id WHERE e.payment_id = $1 ORDER BY p.seq`,
+    [paymentId],
+  );
+  if (!found.length) return undefined;
+  return {
+    id: found[0].id,
+    postings: found.map((r) => ({ accountId: r.account_id, amount: BigInt(r.amount), currency: r.currency })),
+  };
+}
+
+/** Balances from the postings (the rebuild derives them once at the end instead of per batch). */
+export async function recomputeBalances(sql: Sql): Promise<void> {
+  await sql.query(
+    `UPDATE accounts a SET balance = COALESCE(s.total, 0)
+       FROM accounts a2 LEFT JOIN (SELECT account_id, sum(amount) AS total FROM postings GROUP BY account_id) s
+         ON s.account_id = a2.id
+      WHERE a.id = a2.id`,
+  );
+}
