@@ -1,0 +1,744 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyEvent } from '@paystream/contracts';
+import { dlqTopic } from '@paystream/contracts';
+import type { JsonLogger, Metrics } from '@paystream/observability';
+import { withCorrelationId } from '@paystream/observability';
+import {
+  Admin,
+  Consumer,
+  ConsumerCrashEvent,
+  ConsumerGroupJoinEvent,
+  EachBatchPayload,
+  Kafka,
+  KafkaConfig,
+  KafkaMessage,
+  Message,
+  Producer,
+} from 'kafkajs';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, sleep } from '../failure';
+import { headerString, toKafkaHeaders } from '../headers';
+import { ConsumerMetrics, consumerMetrics } from '../messaging-metrics';
+import { insertOutboxRows } from '../outbox/outbox-rows';
+import { EventCodec, EventOrigin, PermanentError } from '../ports';
+import { ChunkScope, EmittedRecord } from './chunk-scope';
+import { sendToDeadLetter } from './dead-letter';
+import { ExactlyOnceContext } from './exactly-once-context';
+
+export type ConsumerMode = 'database' | 'kafka-transaction';
+
+export interface ChunkInfo {
+  topic: string;
+  partition: number;
+  firstOffset: string;
+  nextOffset: string;
+  size: number;
+}
+
+/** Fault-injection points for the crash tests (not for production code). */
+export interface ConsumerHooks {
+  /** After handlers, flushes and the offset row, right before the PostgreSQL COMMIT. */
+  beforePgCommit?: (info: ChunkInfo) => Promise<void> | void;
+  /** After the PostgreSQL COMMIT, before Kafka learns of it (offset commit or transaction commit). */
+  afterPgCommit?: (info: ChunkInfo) => Promise<void> | void;
+}
+
+export type EventHandler = (event: AnyEvent, ctx: ExactlyOnceContext) => Promise<void>;
+
+export interface ExactlyOnceConsumerOptions {
+  dataSource: DataSource;
+  kafkaConfig: KafkaConfig;
+  codec: EventCodec;
+  group: string;
+  topics: string[];
+  handler: EventHandler;
+  /** 'database' (default): emits go to the outbox in the batch transaction. */
+  mode?: ConsumerMode;
+  /** Records per PostgreSQL transaction. Default 500. */
+  maxBatchSize?: number;
+  /** Where a group without stored offsets starts. Default true (an event log is read from its start). */
+  fromBeginning?: boolean;
+  /** Takes the end offsets at start and resolves `finished` once every partition reached them. */
+  stopAtEndOffsets?: boolean;
+  /** Partitions processed in parallel by this instance (each with its own transaction). Default 1. */
+  partitionsConsumedConcurrently?: number;
+  /** Stable per process; names the transactional producers' owner in logs. */
+  instanceId?: string;
+  metrics?: Metrics;
+  logger?: Pick<JsonLogger, 'event'>;
+  hooks?: ConsumerHooks;
+}
+
+interface Decoded {
+  index: number;
+  message: KafkaMessage;
+  event: AnyEvent;
+  eventId: string;
+}
+
+interface TxResult {
+  applied: number;
+  duplicates: number;
+  outputs: Array<{ topic: string; message: Message }>;
+}
+
+/** An error with the index of the record whose handler threw it (undefined: not attributable). */
+class ChunkFailure extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly index: number | undefined,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+interface BatchControl {
+  isRunning(): boolean;
+  isStale(): boolean;
+  heartbeat(): Promise<void>;
+}
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * The exactly-once consumer (DESIGN.md §5, README: consumer). Nest-independent: the Nest
+ * transport strategy and CLI tools (ledger rebuild) both drive this class.
+ *
+ * Per chunk of at most `maxBatchSize` records of one partition, one PostgreSQL transaction holds
+ * the dedupe rows, the handlers' effects, the deferred flushes, the emitted events and the next
+ * offset; Kafka's committed offset is written after it as a hint. On assignment the consumer
+ * seeks to the offsets stored in PostgreSQL and skips anything below them.
+ */
+export class ExactlyOnceConsumer {
+  readonly finished: Promise<void>;
+  private resolveFinished!: () => void;
+  private readonly kafka: Kafka;
+  private readonly mode: ConsumerMode;
+  private readonly maxBatchSize: number;
+  private readonly instanceId: string;
+  private readonly metrics?: ConsumerMetrics;
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private readonly txProducers = new Map<string, Promise<Producer>>();
+  /** Next offset per owned partition, as stored in PostgreSQL (database mode). */
+  private readonly positions = new Map<string, number>();
+  private offsetsLoaded: Promise<void> = Promise.resolve();
+  private endOffsets?: Map<string, number>;
+  private stopping = false;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: ExactlyOnceConsumerOptions) {
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.mode = options.mode ?? 'database';
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 500);
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.kafka = new Kafka({
+      ...options.kafkaConfig,
+      clientId: `${options.kafkaConfig.clientId ?? 'paystream'}-${options.group}`,
+    });
+    if (options.metrics) this.metrics = consumerMetrics(options.metrics);
+    // A pool 'error' (an idle connection killed by the server) must never crash the process: the
+    // next query gets a fresh connection and a failed one is retried as a transient error.
+    const pool = (
+      options.dataSource.driver as unknown as { master?: { on?: (e: string, f: (err: Error) => void) => void } }
+    ).master;
+    pool?.on?.('error', (err) => this.log('warn', 'postgres pool error', { error: err.message }));
+  }
+
+  private get group(): string {
+    return this.options.group;
+  }
+
+  private log(level: 'log' | 'warn' | 'error' | 'debug', msg: string, fields: Record<string, unknown> = {}): void {
+    this.options.logger?.event(level, msg, { component: 'exactly-once-consumer', group: this.group, ...fields });
+  }
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await this.ensureDeadLetterTopics(admin);
+      if (this.options.stopAtEndOffsets) await this.takeEndOffsets(admin);
+    } finally {
+      await admin.disconnect();
+    }
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+
+    const consumer = this.kafka.consumer({
+      groupId: this.group,
+      allowAutoTopicCreation: false,
+      // read_committed: outputs of aborted Kafka transactions are never seen.
+      readUncommitted: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) => {
+      this.positions.clear();
+      this.offsetsLoaded = this.seekToStoredOffsets(e.payload.memberAssignment).catch((err: unknown) => {
+        // eachBatch loads them again before it processes anything.
+        this.log('warn', 'could not load stored offsets on join', { error: String(err) });
+      });
+    });
+    consumer.on(consumer.events.CRASH, (e: ConsumerCrashEvent) => {
+      this.log('error', 'kafka consumer crashed', { error: e.payload.error.message, restart: e.payload.restart });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+    this.log('log', 'consumer started', { topics: this.options.topics, mode: this.mode, instance: this.instanceId });
+  }
+
+  /** Finishes or rolls back the chunk in flight, leaves the group and disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort();
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    for (const p of this.txProducers.values())
+      await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
+    this.txProducers.clear();
+    this.log('log', 'consumer stopped');
+  }
+
+  private async ensureDeadLetterTopics(admin: Admin): Promise<void> {
+    const existing = new Set(await admin.listTopics());
+    const missing = this.options.topics.map((t) => dlqTopic(t, this.group)).filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin
+      .createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 1 })) })
+      .catch((err: unknown) => {
+        // Another instance of the group may have created it first.
+        if (!/already exists/i.test(String(err))) throw err;
+      });
+  }
+
+  private async takeEndOffsets(admin: Admin): Promise<void> {
+    const ends = new Map<string, number>();
+    const starts = new Map<string, number>();
+    for (const topic of this.options.topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        ends.set(partitionKey(topic, p.partition), Number(p.high));
+        starts.set(partitionKey(topic, p.partition), Number(p.low));
+      }
+    }
+    if (this.mode === 'database') {
+      for (const row of await this.storedOffsets(this.options.topics)) {
+        starts.set(partitionKey(row.topic, row.partition), Number(row.next_offset));
+      }
+    }
+    for (const [key, start] of starts) if (start >= (ends.get(key) ?? 0)) ends.delete(key);
+    this.endOffsets = ends;
+    this.checkFinished();
+  }
+
+  private checkFinished(): void {
+    if (this.endOffsets && this.endOffsets.size === 0) this.resolveFinished();
+  }
+
+  private storedOffsets(topics: string[]): Promise<Array<{ topic: string; partition: number; next_offset: string }>> {
+    return this.options.dataSource.query(
+      `SELECT topic, partition, next_offset FROM messaging_consumer_offsets WHERE group_id = $1 AND topic = ANY($2::text[])`,
+      [this.group, topics],
+    );
+  }
+
+  /** On assignment: PostgreSQL's offsets are the truth; Kafka's committed ones are a hint. */
+  private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
+    if (this.mode !== 'database') return;
+    const rows = await this.storedOffsets(Object.keys(assignment));
+    for (const row of rows) {
+      if (!assignment[row.topic]?.includes(row.partition)) continue;
+      this.positions.set(partitionKey(row.topic, row.partition), Number(row.next_offset));
+      this.consumer?.seek({ topic: row.topic, partition: row.partition, offset: row.next_offset });
+    }
+  }
+
+  private async position(topic: string, partition: number): Promise<number> {
+    const key = partitionKey(topic, partition);
+    await this.offsetsLoaded;
+    let pos = this.positions.get(key);
+    if (pos === undefined) {
+      const rows: Array<{ next_offset: string }> = await this.options.dataSource.query(
+        `SELECT next_offset FROM messaging_consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+        [this.group, topic, partition],
+      );
+      pos = rows.length ? Number(rows[0].next_offset) : -1;
+      this.positions.set(key, pos);
+    }
+    return pos;
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const resolveOffset = (offset: string) => payload.resolveOffset(offset);
+    const heartbeat = () => payload.heartbeat();
+    const isRunning = () => payload.isRunning();
+    const isStale = () => payload.isStale();
+    const labels = { group: this.group, topic };
+    const control: BatchControl = {
+      isRunning: () => isRunning() && !this.stopping,
+      isStale,
+      heartbeat,
+    };
+    let floor = -1;
+    if (this.mode === 'database') {
+      floor = await this.positionWithRetry(topic, partition, control);
+      if (floor === undefined) return;
+    }
+    // Records below the stored offset were applied and committed already (the fetch started from
+    // Kafka's older hint, or before the seek took effect).
+    const records = batch.messages.filter((m) => Number(m.offset) >= floor);
+    this.metrics?.consumed.inc(labels, records.length);
+    if (records.length === 0) {
+      if (batch.messages.length) resolveOffset(batch.lastOffset());
+      return;
+    }
+    for (let i = 0; i < records.length; i += this.maxBatchSize) {
+      if (!control.isRunning() || control.isStale()) return;
+      const chunk = records.slice(i, i + this.maxBatchSize);
+      const nextOffset = Number(chunk[chunk.length - 1].offset) + 1;
+      const started = process.hrtime.bigint();
+      const done = await this.processChunk(topic, partition, chunk, nextOffset, control);
+      if (!done) return;
+      this.metrics?.batchSize.observe(labels, chunk.length);
+      this.metrics?.batchSeconds.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      resolveOffset(chunk[chunk.length - 1].offset);
+      this.positions.set(partitionKey(topic, partition), nextOffset);
+      this.metrics?.lag.set(
+        { ...labels, partition: String(partition) },
+        Math.max(0, Number(batch.highWatermark) - nextOffset),
+      );
+      if (this.mode === 'database' && control.isRunning() && !control.isStale()) {
+        // A hint for tools that read Kafka's committed offsets; never for partitions we lost.
+        await this.consumer
+          ?.commitOffsets([{ topic, partition, offset: String(nextOffset) }])
+          .catch((err: unknown) => this.log('debug', 'offset hint not committed', { error: String(err) }));
+      }
+      this.reached(topic, partition, nextOffset);
+      await heartbeat().catch(() => undefined);
+    }
+  }
+
+  private async positionWithRetry(topic: string, partition: number, control: BatchControl): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.position(topic, partition);
+      } catch (err) {
+        if (!control.isRunning() || control.isStale()) return Number.MAX_SAFE_INTEGER;
+        this.log('warn', 'loading stored offset failed; retrying', { topic, partition, error: String(err) });
+        await sleep(backoffDelay(attempt, 100, 5000), this.abort.signal);
+        await control.heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  private reached(topic: string, partition: number, nextOffset: number): void {
+    const key = partitionKey(topic, partition);
+    const end = this.endOffsets?.get(key);
+    if (end !== undefined && nextOffset >= end) {
+      this.endOffsets!.delete(key);
+      this.checkFinished();
+    }
+  }
+
+  /**
+   * Applies one chunk until it commits, retrying transient failures and moving permanent ones
+   * to the DLQ. Returns false when it gave up because the consumer stops or lost the partition
+   * (the transaction was rolled back; the next owner processes the chunk).
+   */
+  private async processChunk(
+    topic: string,
+    partition: number,
+    chunk: KafkaMessage[],
+    nextOffset: number,
+    control: BatchControl,
+  ): Promise<boolean> {
+    const labels = { group: this.group, topic };
+    const excluded = new Set<number>();
+    const unknownAttempts = new Map<number, number>();
+    let decoded: Decoded[] | undefined;
+    let attempt = 0;
+    for (;;) {
+      if (!control.isRunning() || control.isStale()) return false;
+      let live: Decoded[] = [];
+      try {
+        decoded ??= await this.decodeAll(topic, partition, chunk, excluded);
+        live = decoded.filter((d) => !excluded.has(d.index));
+        const info: ChunkInfo = {
+          topic,
+          partition,
+          firstOffset: chunk[0]?.offset ?? String(nextOffset),
+          nextOffset: String(nextOffset),
+          size: chunk.length,
+        };
+        const result = await this.runTransaction(topic, partition, live, nextOffset, info);
+        if (this.mode === 'kafka-transaction') {
+          await this.commitKafkaTransaction(topic, partition, result.outputs, nextOffset, info);
+        } else {
+          await this.options.hooks?.afterPgCommit?.(info);
+        }
+        this.metrics?.applied.inc(labels, result.applied);
+        this.metrics?.duplicates.inc(labels, result.duplicates);
+        return true;
+      } catch (err) {
+        const cause = err instanceof ChunkFailure ? err.cause : err;
+        const failure = classifyError(cause);
+        if (failure.kind === 'unknown') this.metrics?.unknownErrors.inc(labels);
+        const culprit =
+          err instanceof ChunkFailure && err.index !== undefined
+            ? err.index
+            : failure.kind !== 'transient' && live.length === 1
+              ? live[0].index
+              : undefined;
+        if (failure.kind !== 'transient' && culprit === undefined && live.length > 1) {
+          // A failure no single record can be blamed for (a deferred multi-row flush): isolate
+          // the culprit by applying the records one per transaction.
+          this.log('warn', 'chunk failed outside a handler; applying one record at a time', {
+            topic,
+            partition,
+            ...failure,
+          });
+          return this.processOneByOne(topic, partition, chunk, live, nextOffset, control);
+        }
+        if (culprit !== undefined) {
+          const tries = (unknownAttempts.get(culprit) ?? 0) + 1;
+          unknownAttempts.set(culprit, tries);
+          if (failure.kind === 'permanent' || (failure.kind === 'unknown' && tries >= UNKNOWN_ERROR_ATTEMPTS)) {
+            const d = decoded?.find((x) => x.index === culprit);
+            const sent = await this.deadLetter(topic, partition, chunk[culprit], failure, d?.eventId, control);
+            if (!sent) return false;
+            excluded.add(culprit);
+            continue;
+          }
+        }
+        attempt++;
+        this.metrics?.retries.inc(labels);
+        this.log(attempt > 3 ? 'warn' : 'debug', 'chunk rolled back; retrying', {
+          topic,
+          partition,
+          attempt,
+          firstOffset: chunk[0]?.offset,
+          ...failure,
+        });
+        await sleep(backoffDelay(attempt, 100, 10_000), this.abort.signal);
+        await control.heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  private async processOneByOne(
+    topic: string,
+    partition: number,
+    chunk: KafkaMessage[],
+    live: Decoded[],
+    nextOffset: number,
+    control: BatchControl,
+  ): Promise<boolean> {
+    for (const d of live) {
+      const ok = await this.processChunk(topic, partition, [d.message], Number(d.message.offset) + 1, control);
+      if (!ok) return false;
+    }
+    // The chunk's last records may have gone to the DLQ: move the offset past the whole chunk.
+    const last = chunk[chunk.length - 1];
+    if (live.length > 0 && live[live.length - 1].message === last) return true;
+    return this.processChunk(topic, partition, [], nextOffset, control);
+  }
+
+  /** Decodes every record; undecodable or schema-invalid ones go to the DLQ right away. */
+  private async decodeAll(
+    topic: string,
+    partition: number,
+    chunk: KafkaMessage[],
+    excluded: Set<number>,
+  ): Promise<Decoded[]> {
+    const out: Decoded[] = [];
+    for (let index = 0; index < chunk.length; index++) {
+      if (excluded.has(index)) continue;
+      const message = chunk[index];
+      try {
+        if (!message.value) throw new PermanentError('UNDECODABLE', 'record has no value');
+        const event = await this.options.codec.decode(topic, message.value);
+        const eventId = event.eventId || headerString(message.headers, 'eventId');
+        if (!eventId) throw new PermanentError('SCHEMA_INVALID', 'event has no eventId');
+        out.push({ index, message, event, eventId });
+      } catch (err) {
+        const failure = classifyError(err);
+        if (failure.kind !== 'permanent') throw err;
+        const sent = await this.deadLetter(
+          topic,
+          partition,
+          message,
+          failure,
+          headerString(message.headers, 'eventId'),
+        );
+        if (!sent) throw err;
+        excluded.add(index);
+      }
+    }
+    return out;
+  }
+
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    failure: ReturnType<typeof classifyError>,
+    eventId: string | undefined,
+    control?: BatchControl,
+  ): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const dlq = await sendToDeadLetter(this.producer!, {
+          topic,
+          partition,
+          message,
+          group: this.group,
+          failure,
+          eventId,
+        });
+        this.metrics?.dlq.inc({ group: this.group, topic });
+        this.log('error', 'record sent to the dead-letter topic', {
+          dlq,
+          topic,
+          partition,
+          offset: message.offset,
+          eventId,
+          ...failure,
+        });
+        return true;
+      } catch (err) {
+        if (this.stopping || (control && (!control.isRunning() || control.isStale()))) return false;
+        this.log('warn', 'dead-letter send failed; retrying', { attempt, error: String(err) });
+        await sleep(backoffDelay(attempt, 200, 10_000), this.abort.signal);
+      }
+    }
+  }
+
+  private async runTransaction(
+    topic: string,
+    partition: number,
+    live: Decoded[],
+    nextOffset: number,
+    info: ChunkInfo,
+  ): Promise<TxResult> {
+    const qr = this.options.dataSource.createQueryRunner();
+    let index: number | undefined;
+    try {
+      await qr.connect();
+      await qr.startTransaction();
+      const scope = new ChunkScope(qr.manager, this.options.codec, this.mode === 'kafka-transaction');
+      // One statement decides which events are new for this group; the primary key makes a
+      // concurrent owner of the same partition (during a rebalance) wait for our commit and then
+      // see them as duplicates.
+      const fresh = new Set<string>();
+      if (live.length > 0) {
+        const rows = (await qr.query(
+          `INSERT INTO messaging_processed_events (group_id, event_id)
+           SELECT $1, unnest($2::text[])
+           ON CONFLICT DO NOTHING
+           RETURNING event_id`,
+          [this.group, live.map((d) => d.eventId)],
+        )) as Array<{ event_id: string }>;
+        for (const r of rows) fresh.add(r.event_id);
+      }
+      const order: Array<{ d: Decoded; isNew: boolean }> = [];
+      let applied = 0;
+      for (const d of live) {
+        // delete: a second copy of the same event in one chunk is a duplicate too.
+        const isNew = fresh.delete(d.eventId);
+        order.push({ d, isNew });
+        if (!isNew) continue;
+        index = d.index;
+        await withCorrelationId(d.event.correlationId || undefined, () =>
+          this.options.handler(d.event, this.context(d, topic, partition, scope)),
+        );
+        applied++;
+      }
+      index = undefined;
+      await scope.runFlushes();
+      let outputs: TxResult['outputs'] = [];
+      if (this.mode === 'database') {
+        await insertOutboxRows(qr.manager, scope.emitted);
+        // GREATEST: a slower former owner of the partition can never move it backwards.
+        await qr.query(
+          `INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (group_id, topic, partition) DO UPDATE
+             SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset),
+                 updated_at = now()`,
+          [this.group, topic, partition, nextOffset],
+        );
+      } else {
+        outputs = await this.storeAndCollectOutputs(qr, order, scope.emitted);
+      }
+      await this.options.hooks?.beforePgCommit?.(info);
+      await qr.commitTransaction();
+      return { applied, duplicates: live.length - applied, outputs };
+    } catch (err) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      throw new ChunkFailure(err, index);
+    } finally {
+      await qr.release().catch(() => undefined);
+    }
+  }
+
+  private context(d: Decoded, topic: string, partition: number, scope: ChunkScope): ExactlyOnceContext {
+    const origin: EventOrigin = { topic, partition, offset: d.message.offset, group: this.group };
+    const heartbeat = () => Promise.resolve();
+    const args = [
+      d.message,
+      partition,
+      topic,
+      this.consumer,
+      heartbeat,
+      this.producer,
+    ] as unknown as ConstructorParameters<typeof ExactlyOnceContext>[0];
+    return new ExactlyOnceContext(args, origin, scope, d.eventId, headerString(d.message.headers, 'traceparent'));
+  }
+
+  /**
+   * kafka-transaction mode: stores what new events emitted (same transaction as their dedupe
+   * rows) and loads what duplicates emitted before, so both go out in the Kafka transaction.
+   */
+  private async storeAndCollectOutputs(
+    qr: QueryRunner,
+    order: Array<{ d: Decoded; isNew: boolean }>,
+    emitted: EmittedRecord[],
+  ): Promise<TxResult['outputs']> {
+    if (emitted.length > 0) {
+      const seq = new Map<string, number>();
+      const seqs = emitted.map((e) => {
+        const n = seq.get(e.sourceEventId) ?? 0;
+        seq.set(e.sourceEventId, n + 1);
+        return n;
+      });
+      await qr.query(
+        `INSERT INTO messaging_stored_outputs (group_id, source_event_id, seq, topic, key, event_id, payload, headers)
+         SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])`,
+        [
+          this.group,
+          emitted.map((e) => e.sourceEventId),
+          seqs,
+          emitted.map((e) => e.topic),
+          emitted.map((e) => e.key),
+          emitted.map((e) => e.event.eventId),
+          emitted.map((e) => JSON.stringify(e.event)),
+          emitted.map((e) => JSON.stringify(e.headers)),
+        ],
+      );
+    }
+    const duplicateIds = order.filter((o) => !o.isNew).map((o) => o.d.eventId);
+    const stored = new Map<string, Array<{ topic: string; message: Message }>>();
+    if (duplicateIds.length > 0) {
+      const rows = (await qr.query(
+        `SELECT source_event_id, topic, key, payload, headers FROM messaging_stored_outputs
+            WHERE group_id = $1 AND source_event_id = ANY($2::text[])
+            ORDER BY source_event_id, seq`,
+        [this.group, duplicateIds],
+      )) as Array<{ source_event_id: string; topic: string; key: string; payload: AnyEvent; headers: object }>;
+      for (const row of rows) {
+        const value = await this.options.codec.encode(row.topic, row.payload);
+        const list = stored.get(row.source_event_id) ?? [];
+        list.push({ topic: row.topic, message: { key: row.key, value, headers: toKafkaHeaders(row.headers) } });
+        stored.set(row.source_event_id, list);
+      }
+    }
+    const bySource = new Map<string, Array<{ topic: string; message: Message }>>();
+    for (const e of emitted) {
+      const list = bySource.get(e.sourceEventId) ?? [];
+      list.push({
+        topic: e.topic,
+        message: { key: e.key, value: e.value ?? null, headers: toKafkaHeaders(e.headers) },
+      });
+      bySource.set(e.sourceEventId, list);
+    }
+    // Outputs in the order of the records that caused them: per-key order follows input order.
+    const outputs: TxResult['outputs'] = [];
+    const seen = new Set<string>();
+    for (const { d, isNew } of order) {
+      if (seen.has(d.eventId)) continue;
+      seen.add(d.eventId);
+      outputs.push(...((isNew ? bySource : stored).get(d.eventId) ?? []));
+    }
+    return outputs;
+  }
+
+  /**
+   * One transactional producer per input partition, with a transactional.id derived from the
+   * group, topic and partition: whoever owns the partition next uses the same id, so its
+   * initTransactions fences this instance and aborts its open transaction (the pre-KIP-447
+   * approach; kafkajs has no group-metadata fencing, README).
+   */
+  private txProducer(topic: string, partition: number): Promise<Producer> {
+    const key = partitionKey(topic, partition);
+    let p = this.txProducers.get(key);
+    if (!p) {
+      const producer = this.kafka.producer({
+        transactionalId: `${this.group}-${topic}-${partition}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 30_000,
+        allowAutoTopicCreation: false,
+      });
+      p = producer.connect().then(() => producer);
+      p.catch(() => this.txProducers.delete(key));
+      this.txProducers.set(key, p);
+    }
+    return p;
+  }
+
+  private async dropTxProducer(topic: string, partition: number): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const p = this.txProducers.get(key);
+    this.txProducers.delete(key);
+    const producer = await p?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  private async commitKafkaTransaction(
+    topic: string,
+    partition: number,
+    outputs: TxResult['outputs'],
+    nextOffset: number,
+    info: ChunkInfo,
+  ): Promise<void> {
+    let producer: Producer;
+    try {
+      producer = await this.txProducer(topic, partition);
+    } catch (err) {
+      await this.dropTxProducer(topic, partition);
+      throw err;
+    }
+    const tx = await producer.transaction();
+    try {
+      if (outputs.length > 0) {
+        const byTopic = new Map<string, Message[]>();
+        for (const o of outputs) {
+          const list = byTopic.get(o.topic) ?? [];
+          list.push(o.message);
+          byTopic.set(o.topic, list);
+        }
+        await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([t, messages]) => ({ topic: t, messages })) });
+      }
+      await tx.sendOffsets({
+        consumerGroupId: this.group,
+        topics: [{ topic, partitions: [{ partition, offset: String(nextOffset) }] }],
+      });
+      await this.options.hooks?.afterPgCommit?.(info);
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      await this.dropTxProducer(topic, partition);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { eventHeaders } from '../headers';
+import { EVENT_CODEC, EventCodec, OutgoingMessage } from '../ports';
+import { insertOutboxRows } from './outbox-rows';
+
+/**
+ * Writes events in the caller's PostgreSQL transaction (DESIGN.md §5, transactional outbox):
+ * the state change and its events commit or roll back together; the relay publishes them later.
+ */
+@Injectable()
+export class Outbox {
+  constructor(@Optional() @Inject(EVENT_CODEC) private readonly codec?: EventCodec) {}
+
+  /**
+   * Appends `messages` within `manager`'s transaction. Each event is validated against its
+   * registered schema first (when a codec is given), so an event the relay could never publish
+   * fails the caller's transaction instead of blocking the outbox.
+   */
+  async append(manager: EntityManager, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('Outbox.append needs the EntityManager of an open transaction');
+    }
+    if (this.codec) await Promise.all(messages.map((m) => this.codec!.encode(m.topic, m.event)));
+    await insertOutboxRows(
+      manager,
+      messages.map((m) => ({ topic: m.topic, key: m.key, event: m.event, headers: eventHeaders(m.event) })),
+    );
+  }
+}
