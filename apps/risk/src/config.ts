@@ -1,6 +1,32 @@
+import { TOPICS } from '@paystream/contracts';
 import type { SharedConfig } from '@paystream/platform';
+import { z } from 'zod';
+
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
 
 /** Risk service variables on top of the shared ones (README: Configuration). */
-export const riskConfigShape = {};
+export const riskConfigShape = {
+  /** The single-payment limit of a fresh install's default rules (any currency, in its exponent). */
+  RISK_AMOUNT_LIMIT: z
+    .string()
+    .regex(/^(0|[1-9]\d{0,14})(\.\d{1,4})?$/, 'must be a decimal amount like "10000.00"')
+    .default('10000.00'),
+  RISK_CONSUMER_GROUP: z.string().min(1).default('risk'),
+  RISK_INPUT_TOPIC: topicName.default(TOPICS.paymentEvents),
+  RISK_OUTPUT_TOPIC: topicName.default(TOPICS.riskDecisions),
+  /**
+   * kafka-transaction (default): decisions and consumed offsets commit in one Kafka transaction.
+   * database: decisions go through the outbox and its relay (the benchmark's baseline).
+   */
+  RISK_CONSUMER_MODE: z.enum(['kafka-transaction', 'database']).default('kafka-transaction'),
+};
 
-export type RiskConfig = SharedConfig;
+export interface RiskSettings {
+  RISK_AMOUNT_LIMIT: string;
+  RISK_CONSUMER_GROUP: string;
+  RISK_INPUT_TOPIC: string;
+  RISK_OUTPUT_TOPIC: string;
+  RISK_CONSUMER_MODE: 'kafka-transaction' | 'database';
+}
+
+export type RiskConfig = SharedConfig & RiskSettings;

@@ -7,5 +7,5 @@ main<RiskConfig>({
   service: 'risk',
   defaultPort: 3003,
   configShape: riskConfigShape,
-  module: (_config, platform) => RiskAppModule.register(platform),
+  module: (config, platform) => RiskAppModule.register(config, platform),
 });
