@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import type { PaymentInitiated, RiskAssessed } from '@paystream/contracts';
+import { messagingMigrations } from '@paystream/messaging';
+import { createDataSource } from '@paystream/persistence';
+import { TEST_SERVER_URL, TestDatabase, createTestDatabase } from '@paystream/testing';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+
+/**
+ * Shared by the messaging integration and fault tests (and their child scripts): contract events
+ * with fresh ids, and a test database with the runtime's tables plus an effects table where each
+ * handler call leaves one row (no unique key, so a double application shows as a count of 2).
+ */
+export class TestEffects1764072000999 implements MigrationInterface {
+  name = 'TestEffects1764072000999';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE test_effects (
+      id BIGSERIAL PRIMARY KEY, group_id TEXT NOT NULL, event_id TEXT NOT NULL, key TEXT NOT NULL,
+      topic TEXT NOT NULL, partition INT NOT NULL, "offset" BIGINT NOT NULL, pid INT NOT NULL)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE test_effects`);
+  }
+}
+
+export const testMigrations = [...messagingMigrations, TestEffects1764072000999];
+
+export function openDataSource(database: string, poolSize = 4, serverUrl = TEST_SERVER_URL): DataSource {
+  return createDataSource({
+    serverUrl,
+    database,
+    poolSize,
+    entities: [],
+    migrations: testMigrations,
+    applicationName: `messaging-test-${process.pid}`,
+  });
+}
+
+export async function createMigratedDatabase(prefix: string): Promise<{ db: TestDatabase; dataSource: DataSource }> {
+  const db = await createTestDatabase(prefix);
+  const dataSource = openDataSource(db.name);
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return { db, dataSource };
+}
+
+export function paymentInitiated(key: string, n = 0): PaymentInitiated {
+  return {
+    eventId: uuidv7(),
+    type: 'payment.initiated',
+    occurredAt: new Date().toISOString(),
+    paymentId: uuidv7(),
+    correlationId: randomUUID(),
+    version: 1,
+    data: {
+      debtorAccountId: key,
+      creditorAccountId: 'acc-creditor',
+      amount: `${n}.00`,
+      currency: 'EUR',
+      reference: `ref-${n}`,
+      metadata: null,
+    },
+  };
+}
+
+export function riskAssessed(source: PaymentInitiated): RiskAssessed {
+  return {
+    eventId: uuidv7(),
+    type: 'risk.assessed',
+    occurredAt: new Date().toISOString(),
+    paymentId: source.paymentId,
+    correlationId: source.correlationId,
+    version: 1,
+    data: {
+      debtorAccountId: source.data.debtorAccountId,
+      creditorAccountId: source.data.creditorAccountId,
+      amount: source.data.amount,
+      currency: source.data.currency,
+      decision: 'APPROVE',
+      score: 1,
+      reasons: [],
+      ruleVersion: 1,
+    },
+  };
+}
+
+/** Rows in test_effects per event id for a group: a Map of eventId → count. */
+export async function effectCounts(dataSource: DataSource, group: string): Promise<Map<string, number>> {
+  const rows = await dataSource.query<Array<{ event_id: string; n: number }>>(
+    `SELECT event_id, count(*)::int AS n FROM test_effects WHERE group_id = $1 GROUP BY event_id`,
+    [group],
+  );
+  return new Map(rows.map((r) => [r.event_id, r.n]));
+}
+
+/** Inserts the effect row of one handled event (what every test handler does). */
+export async function recordEffect(
+  manager: { query(sql: string, params: unknown[]): Promise<unknown> },
+  group: string,
+  eventId: string,
+  key: string,
+  origin: { topic: string; partition: number; offset: string },
+): Promise<void> {
+  await manager.query(
+    `INSERT INTO test_effects (group_id, event_id, key, topic, partition, "offset", pid) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+    [group, eventId, key, origin.topic, origin.partition, origin.offset, process.pid],
+  );
+}
+
+/** Checks that `condition` keeps holding for `ms` (the opposite of waitFor: something must NOT happen). */
+export async function holdsFor(what: string, condition: () => Promise<boolean>, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!(await condition())) throw new Error(`stopped holding: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
