@@ -2,6 +2,7 @@ import { AvroRecord, EVENT_SCHEMAS } from '@paystream/contracts';
 import { EVENT_EXAMPLES } from '@paystream/contracts/schemas/event-examples.fixture';
 import { TEST_REGISTRY_URL, uniqueName } from '@paystream/testing';
 import { Type } from 'avsc';
+import { PermanentError } from '../ports';
 import { SchemaRegistryCodec } from './schema-registry.codec';
 import { writeWireHeader, WIRE_HEADER_BYTES } from './wire-format';
 
@@ -106,5 +107,26 @@ describe('schema registry compatibility (BACKWARD_TRANSITIVE)', () => {
     // The codec's current schema registers on top of the old one: it is a compatible evolution.
     expect(await codec.schemaId(topic, 'payment.initiated')).not.toBe(id);
     expect(await versions(subject)).toEqual([1, 2]);
+  });
+
+  it('refuses to encode for a subject whose history the current schema cannot read, naming the subject', async () => {
+    const topic = uniqueName('compat-refused');
+    const subject = `${topic}-io.paystream.events.PaymentInitiated`;
+    const referenceWasInt = paymentInitiatedWith((f) => [
+      ...f.filter((x) => x.name !== 'reference'),
+      { name: 'reference', type: 'int' },
+    ]);
+    await setCompatibility(subject, 'BACKWARD_TRANSITIVE');
+    expect((await register(subject, referenceWasInt)).status).toBe(200);
+
+    const codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
+    const failure = await codec.encode(topic, EVENT_EXAMPLES['payment.initiated']).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(PermanentError);
+    expect((failure as Error).message).toContain(`cannot register ${subject}`);
+    expect(await versions(subject)).toEqual([1]);
   });
 });

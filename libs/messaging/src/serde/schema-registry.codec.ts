@@ -86,10 +86,7 @@ export class SchemaRegistryCodec implements EventCodec {
     if (!isEventType(eventType)) {
       throw new PermanentError('SCHEMA_INVALID', `not a contract event type: ${String(eventType)}`);
     }
-    const carried = TOPIC_EVENT_TYPES[topic as TopicName] as readonly EventType[] | undefined;
-    if (carried && !carried.includes(eventType)) {
-      throw new PermanentError('SCHEMA_INVALID', `${eventType} does not belong on topic ${topic}`);
-    }
+    assertCarriedBy(topic, eventType);
     const avroType = this.currentTypes.get(eventType) as Type;
     const invalid: string[] = [];
     const valid = avroType.isValid(event, {
@@ -107,7 +104,7 @@ export class SchemaRegistryCodec implements EventCodec {
     return out;
   }
 
-  async decode(_topic: string, value: Buffer): Promise<AnyEvent> {
+  async decode(topic: string, value: Buffer): Promise<AnyEvent> {
     const header = readWireHeader(value);
     if (!header) throw new PermanentError('UNDECODABLE', 'not in the Confluent wire format (magic byte 0, schema id)');
     const writer = await this.writer(header.schemaId);
@@ -121,18 +118,25 @@ export class SchemaRegistryCodec implements EventCodec {
     if (event.type !== writer.type) {
       throw new PermanentError('SCHEMA_INVALID', `a ${writer.type} record says its type is ${String(event.type)}`);
     }
+    assertCarriedBy(topic, writer.type);
     return event;
   }
 
   private async register(subject: string, type: EventType): Promise<number> {
     // Set the subject's compatibility before its first version exists: the registry then checks
     // even the second version, and the client library's own check (GET /config) agrees with us.
-    await this.putSubjectConfig(subject);
-    const { id } = await this.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(EVENT_SCHEMAS[type]) },
-      { subject, compatibility: COMPATIBILITY.BACKWARD_TRANSITIVE },
-    );
-    return id;
+    try {
+      await this.putSubjectConfig(subject);
+      const { id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(EVENT_SCHEMAS[type]) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD_TRANSITIVE },
+      );
+      return id;
+    } catch (err) {
+      // Not a PermanentError: a refused schema is a deployment problem, not the event's, and the
+      // event must wait for the fix (an incompatible schema never reaches the topic).
+      throw new Error(`schema registry: cannot register ${subject}: ${errorText(err)}`, { cause: err });
+    }
   }
 
   private async putSubjectConfig(subject: string): Promise<void> {
@@ -145,6 +149,7 @@ export class SchemaRegistryCodec implements EventCodec {
       method: 'PUT',
       headers,
       body: JSON.stringify({ compatibility: SUBJECT_COMPATIBILITY }),
+      signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) throw new Error(`schema registry: PUT /config/${subject} answered ${res.status}: ${await res.text()}`);
   }
@@ -185,6 +190,14 @@ export class SchemaRegistryCodec implements EventCodec {
       // Written with a newer schema this process cannot resolve into its own: read it as written.
       return { type, reader: writerType };
     }
+  }
+}
+
+/** On a contract topic, only the event types the contract puts there (DESIGN.md §3). */
+function assertCarriedBy(topic: string, type: EventType): void {
+  const carried = TOPIC_EVENT_TYPES[topic as TopicName] as readonly EventType[] | undefined;
+  if (carried && !carried.includes(type)) {
+    throw new PermanentError('SCHEMA_INVALID', `${type} does not belong on topic ${topic}`);
   }
 }
 
