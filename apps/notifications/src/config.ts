@@ -1,10 +1,14 @@
+import { TOPICS } from '@paystream/contracts';
 import { envBool, envInt, SharedConfig } from '@paystream/platform';
 import { z } from 'zod';
 
 /** Notifications service variables on top of the shared ones (README: Configuration). */
 export const notificationsConfigShape = {
   /** The topic the `notifications` group consumes (tests point it at their own topic). */
-  NOTIFICATIONS_TOPIC: z.string().min(1).default('payment-events'),
+  NOTIFICATIONS_TOPIC: z.string().min(1).default(TOPICS.paymentEvents),
+  NOTIFICATIONS_CONSUMER_GROUP: z.string().min(1).default('notifications'),
+  /** Records per consumer transaction. */
+  NOTIFICATIONS_BATCH_SIZE: envInt(1, 5000).default('500'),
   /** Development and tests only: allow webhook URLs on loopback/private/link-local addresses. */
   NOTIFICATIONS_ALLOW_PRIVATE_URLS: envBool.default('false'),
   /** How long the previous secret keeps signing after a rotation. */

@@ -96,27 +96,39 @@ export class DeliveryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * In the consumer's batch transaction: one delivery per webhook whose filter matches the
-   * event. ON CONFLICT keeps it at exactly one even if the runtime ever hands the event over
-   * again (its dedupe row already makes that impossible; this is the second line).
+   * In the consumer's batch transaction: one delivery per event and webhook whose filter
+   * matches, for a whole chunk of events in one statement. ON CONFLICT keeps it at exactly one
+   * even if an event were ever handed over again (the runtime's dedupe row already prevents
+   * that; the unique constraint is the second line). Returns the rows created per event.
    */
+  static async createForEvents(
+    manager: EntityManager,
+    events: Array<{ eventId: string; type: string; body: string }>,
+    attemptLimit: number,
+  ): Promise<Map<string, number>> {
+    const rows = await sqlRows<{ event_id: string }>(
+      manager,
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body, attempt_limit)
+       SELECT w.id, e.event_id, e.type, e.body, $4
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS e (event_id, type, body)
+         JOIN webhooks w ON w.deleted_at IS NULL AND w.events && ARRAY['*', e.type]::text[]
+       ON CONFLICT (event_id, webhook_id) DO NOTHING
+       RETURNING event_id`,
+      [events.map((e) => e.eventId), events.map((e) => e.type), events.map((e) => e.body), attemptLimit],
+    );
+    const created = new Map(events.map((e) => [e.eventId, 0]));
+    for (const r of rows) created.set(r.event_id, (created.get(r.event_id) ?? 0) + 1);
+    return created;
+  }
+
   static async createForEvent(
     manager: EntityManager,
     event: { eventId: string; type: string },
     body: string,
     attemptLimit: number,
   ): Promise<number> {
-    const rows = await sqlRows(
-      manager,
-      `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body, attempt_limit)
-       SELECT w.id, $1, $2, $3, $4
-         FROM webhooks w
-        WHERE w.deleted_at IS NULL AND w.events && ARRAY['*', $2]::text[]
-       ON CONFLICT (event_id, webhook_id) DO NOTHING
-       RETURNING id`,
-      [event.eventId, event.type, body, attemptLimit],
-    );
-    return rows.length;
+    const created = await DeliveryRepository.createForEvents(manager, [{ ...event, body }], attemptLimit);
+    return created.get(event.eventId) ?? 0;
   }
 
   /**

@@ -100,7 +100,7 @@ describe('webhook delivery', () => {
     const logger = new JsonLogger('notifications', 'error');
     const platform = PlatformModule.forRoot({ service: 'notifications', config, logger, metrics: new Metrics('n') });
     app = await NestFactory.create<NestFastifyApplication>(
-      NotificationsAppModule.register(platform),
+      NotificationsAppModule.register(config, platform),
       new FastifyAdapter(),
       {
         logger: false,

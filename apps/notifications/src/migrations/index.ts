@@ -1,4 +1,4 @@
-import { messagingMigrations } from '@paystream/messaging/migrations';
+import { messagingMigrations } from '@paystream/messaging';
 import type { MigrationInterface } from 'typeorm';
 import { NotificationsSchema1795609725714 } from './1795609725714-notifications-schema';
 
