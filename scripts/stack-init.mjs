@@ -62,8 +62,24 @@ export function topicPlan(replicationFactor, partitions) {
   return plan;
 }
 
+// The same TLS/SASL variables as the services (libs/platform config.ts), so topics can be created
+// on a managed cluster (MSK, Confluent Cloud, Aiven) too.
+export function securityFromEnv(env = process.env) {
+  const ssl = ['true', '1', 'yes'].includes(env.KAFKA_SSL ?? '');
+  const mechanism = env.KAFKA_SASL_MECHANISM || undefined;
+  const sasl = mechanism
+    ? { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' }
+    : undefined;
+  return { ssl, sasl };
+}
+
 export async function ensureTopics(brokers, replicationFactor = 1, partitions = spec.partitions) {
-  const admin = new Kafka({ clientId: 'paystream-stack-init', brokers, logLevel: logLevel.WARN }).admin();
+  const admin = new Kafka({
+    clientId: 'paystream-stack-init',
+    brokers,
+    logLevel: logLevel.WARN,
+    ...securityFromEnv(),
+  }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
