@@ -7,5 +7,5 @@ main<AuditConfig>({
   service: 'audit',
   defaultPort: 3002,
   configShape: auditConfigShape,
-  module: (_config, platform) => AuditAppModule.register(platform),
+  module: (config, platform) => AuditAppModule.register(config, platform),
 });
