@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { main } from '@paystream/platform';
+import { exactlyOnceConsumer } from '@paystream/messaging';
+import { APP_CONFIG, main } from '@paystream/platform';
 import { LEDGER_DOMAIN_STATUS } from './accounts/account.errors';
 import { LedgerAppModule } from './app.module';
 import { LedgerConfig, ledgerConfigShape } from './config';
@@ -9,5 +10,16 @@ main<LedgerConfig>({
   defaultPort: 3001,
   configShape: ledgerConfigShape,
   domainStatus: LEDGER_DOMAIN_STATUS,
-  module: (_config, platform) => LedgerAppModule.register(platform),
+  module: (config, platform) => LedgerAppModule.register(config, platform),
+  microservices: (app) => {
+    const config = app.get<LedgerConfig>(APP_CONFIG);
+    return [
+      exactlyOnceConsumer(app, {
+        group: config.LEDGER_CONSUMER_GROUP,
+        topics: [config.LEDGER_PAYMENT_EVENTS_TOPIC],
+        maxBatchSize: config.LEDGER_BATCH_SIZE,
+        partitionsConsumedConcurrently: config.LEDGER_PARTITIONS_CONCURRENTLY,
+      }),
+    ];
+  },
 });

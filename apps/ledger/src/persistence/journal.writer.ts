@@ -70,14 +70,25 @@ export async function isDecided(sql: Sql, paymentId: string): Promise<boolean> {
   return found.length > 0;
 }
 
-/** Multi-row inserts (one statement per table, whatever the batch size): the rebuild's speed. */
-export async function insertEntries(sql: Sql, entries: readonly JournalEntry[]): Promise<void> {
-  if (!entries.length) return;
-  await sql.query(
+/**
+ * Multi-row inserts (one statement per table, whatever the batch size): the rebuild's speed.
+ * `skipExisting`: an entry whose payment already has one is left out (with its postings), for
+ * a replay that may meet two settlement records of one payment.
+ */
+export async function insertEntries(sql: Sql, all: readonly JournalEntry[], skipExisting = false): Promise<void> {
+  if (!all.length) return;
+  const inserted = await rows<{ id: string }>(
+    sql,
     `INSERT INTO journal_entries (id, payment_id, posted_at)
-     SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[])`,
-    [entries.map((e) => e.id), entries.map((e) => e.paymentId), entries.map((e) => e.postedAt.toISOString())],
+     SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[])
+     ${skipExisting ? 'ON CONFLICT DO NOTHING RETURNING id' : ''}`,
+    [all.map((e) => e.id), all.map((e) => e.paymentId), all.map((e) => e.postedAt.toISOString())],
   );
+  let entries = all;
+  if (skipExisting && inserted.length !== all.length) {
+    const kept = new Set(inserted.map((r) => r.id));
+    entries = all.filter((e) => kept.has(e.id));
+  }
   const entryIds: string[] = [];
   const seqs: number[] = [];
   const accounts: string[] = [];
