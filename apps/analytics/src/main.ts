@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { main } from '@paystream/platform';
+import { exactlyOnceConsumer } from '@paystream/messaging';
+import { APP_CONFIG, main } from '@paystream/platform';
 import { AnalyticsAppModule } from './app.module';
 import { AnalyticsConfig, analyticsConfigShape } from './config';
 
@@ -7,5 +8,16 @@ main<AnalyticsConfig>({
   service: 'analytics',
   defaultPort: 3005,
   configShape: analyticsConfigShape,
-  module: (_config, platform) => AnalyticsAppModule.register(platform),
+  module: (config, platform) => AnalyticsAppModule.register(config, platform),
+  // Consumer group `analytics`: per-minute aggregates, exactly once.
+  microservices: (app) => {
+    const config = app.get<AnalyticsConfig>(APP_CONFIG);
+    return [
+      exactlyOnceConsumer(app, {
+        group: config.ANALYTICS_CONSUMER_GROUP,
+        topics: [config.ANALYTICS_TOPIC],
+        maxBatchSize: config.ANALYTICS_BATCH_SIZE,
+      }),
+    ];
+  },
 });
