@@ -38,6 +38,17 @@ describe('README.md', () => {
     expect(missing).toEqual([]);
   });
 
+  it('documents no service variable that its service does not read', async () => {
+    const stale: string[] = [];
+    for (const app of readdirSync(path.join(ROOT, 'apps'))) {
+      const known = new Set(await serviceVariables(app));
+      const rows = readme.split('\n').filter((line) => new RegExp(`^\\| ${app} +\\|`).test(line));
+      const names = rows.flatMap((row) => [...row.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+      stale.push(...names.filter((name) => !known.has(name)).map((name) => `${app}: ${name}`));
+    }
+    expect(stale).toEqual([]);
+  });
+
   it('names every contract topic and each of its dead-letter topics', () => {
     for (const topic of TOPIC_SPECS) {
       expect(readme).toContain(`\`${topic.name}\``);
