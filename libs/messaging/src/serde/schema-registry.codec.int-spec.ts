@@ -1,4 +1,4 @@
-import { AnyEvent, CONTRACT_SUBJECTS, EVENT_TYPES, EventType, schemaFullName, TOPICS } from '@paystream/contracts';
+import { AnyEvent, CONTRACT_SUBJECTS, EVENT_TYPES, schemaFullName, TOPICS } from '@paystream/contracts';
 import { EVENT_EXAMPLES } from '@paystream/contracts/schemas/event-examples.fixture';
 import { TEST_REGISTRY_URL, uniqueName } from '@paystream/testing';
 import { PermanentError } from '../ports';
@@ -82,6 +82,7 @@ describe(SchemaRegistryCodec.name, () => {
     ];
     const codes = await Promise.all(cases.map((c) => permanentCode(codec.encode(topic, c as AnyEvent))));
     expect(codes).toEqual(cases.map(() => 'SCHEMA_INVALID'));
+    await expect(codec.encode(topic, cases[2] as AnyEvent)).rejects.toThrow(/at: data\.amount$/);
   });
 
   it('refuses an event on a contract topic that does not carry its type', async () => {
@@ -110,26 +111,31 @@ describe(SchemaRegistryCodec.name, () => {
     expect(codes).toEqual(inputs.map(() => 'UNDECODABLE'));
   });
 
-  it('encodes and decodes without the registry once warm (measured per message)', async () => {
+  it('encodes and decodes without the registry once warm (cost per message measured)', async () => {
     const topic = uniqueName('codec-bench');
-    const types: EventType[] = ['payment.initiated', 'payment.settled'];
-    const n = 20_000;
+    const n = 5_000;
     const results: Record<string, { encodeUs: number; decodeUs: number }> = {};
-    for (const type of types) {
+    for (const type of ['payment.initiated', 'payment.settled'] as const) {
       const event = EVENT_EXAMPLES[type];
-      const bytes = await codec.encode(topic, event);
-      await codec.decode(topic, bytes);
+      const fresh = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
+      const warm = await fresh.decode(topic, await codec.encode(topic, event));
+      expect(warm).toStrictEqual(event);
+      const sample = await fresh.encode(topic, event);
+      for (let i = 0; i < 1_000; i++) await fresh.decode(topic, await fresh.encode(topic, event)); // JIT warm-up
+      const callsWhenWarm = fresh.registryCalls;
+
       const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) await codec.encode(topic, event);
+      let bytes = sample;
+      for (let i = 0; i < n; i++) bytes = await fresh.encode(topic, event);
       const t1 = process.hrtime.bigint();
       let last: AnyEvent | undefined;
-      for (let i = 0; i < n; i++) last = await codec.decode(topic, bytes);
+      for (let i = 0; i < n; i++) last = await fresh.decode(topic, bytes);
       const t2 = process.hrtime.bigint();
+
       expect(last).toStrictEqual(event);
+      expect(fresh.registryCalls).toEqual(callsWhenWarm);
       results[type] = { encodeUs: Number(t1 - t0) / 1000 / n, decodeUs: Number(t2 - t1) / 1000 / n };
     }
-    console.log(`codec cost per message (µs, ${n} messages): ${JSON.stringify(results)}`);
-    // Generous bound on a shared 2-core machine; a network round trip per message would be >100 µs.
-    for (const r of Object.values(results)) expect(r.decodeUs).toBeLessThan(100);
+    console.log(`codec cost per message (µs, ${n} messages each): ${JSON.stringify(results)}`);
   });
 });
