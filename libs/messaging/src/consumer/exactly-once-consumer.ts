@@ -324,7 +324,16 @@ export class ExactlyOnceConsumer {
           .catch((err: unknown) => this.log('debug', 'offset hint not committed', { error: String(err) }));
       }
       this.reached(topic, partition, nextOffset);
-      await heartbeat().catch(() => undefined);
+      // A failed heartbeat means the group is rebalancing: leave the rest of the batch to
+      // whoever owns the partition next instead of holding the rebalance up.
+      const alive = await heartbeat().then(
+        () => true,
+        (err: unknown) => {
+          this.log('debug', 'heartbeat failed; leaving the batch', { topic, partition, error: String(err) });
+          return false;
+        },
+      );
+      if (!alive) return;
     }
   }
 
