@@ -1,15 +1,37 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { KafkaHealth } from '@paystream/messaging';
+import { KafkaHealth, MessagingModule } from '@paystream/messaging';
 import { PersistenceModule } from '@paystream/persistence';
+import { ApplyDecisionService } from './apply-decisions/apply-decision.service';
+import { PaymentSagaController } from './apply-decisions/payment-saga.controller';
 import { paymentMigrations } from './migrations';
+import { IdempotencyRepository } from './persistence/idempotency.repository';
+import { paymentEntities } from './persistence/payment-entities';
+import { PaymentRepository } from './persistence/payment.repository';
+import { PaymentQueryController } from './query-payments/payment-query.controller';
+import { IdempotencyPurger } from './submit-payment/idempotency-purger';
+import { SubmitPaymentController } from './submit-payment/submit-payment.controller';
+import { SubmitPaymentService } from './submit-payment/submit-payment.service';
 
 @Module({})
 export class PaymentAppModule {
   static register(platform: DynamicModule): DynamicModule {
     return {
       module: PaymentAppModule,
-      imports: [platform, PersistenceModule.forRoot({ entities: [], migrations: paymentMigrations })],
-      providers: [KafkaHealth],
+      imports: [
+        platform,
+        PersistenceModule.forRoot({ entities: paymentEntities, migrations: paymentMigrations }),
+        // The outbox relay runs in this process: it publishes what POST and the saga commit.
+        MessagingModule.forRoot({ relay: true }),
+      ],
+      controllers: [SubmitPaymentController, PaymentQueryController, PaymentSagaController],
+      providers: [
+        KafkaHealth,
+        PaymentRepository,
+        IdempotencyRepository,
+        SubmitPaymentService,
+        IdempotencyPurger,
+        ApplyDecisionService,
+      ],
     };
   }
 }

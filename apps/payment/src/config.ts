@@ -1,4 +1,4 @@
-import { SharedConfig, envInt } from '@paystream/platform';
+import { SharedConfig, envBool, envInt } from '@paystream/platform';
 import { z } from 'zod';
 
 /** Payment service variables on top of the shared ones (README: Configuration). */
@@ -14,6 +14,13 @@ export const paymentConfigShape = {
     .default('1000000000'),
   /** Upper bound of `limit` on GET /v1/payments. */
   PAYMENT_LIST_MAX_LIMIT: envInt(1, 1000).default('100'),
+  /** Consumer group of the saga (risk decisions, ledger results). Tests use their own. */
+  PAYMENT_CONSUMER_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .default('payment'),
+  /** Where a group without stored offsets starts: the beginning of the topics (default) or their end. */
+  PAYMENT_CONSUMER_FROM_BEGINNING: envBool.default('true'),
 };
 
 export type PaymentConfig = SharedConfig & z.infer<z.ZodObject<typeof paymentConfigShape>>;

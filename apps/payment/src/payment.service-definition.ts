@@ -1,0 +1,29 @@
+import { TOPICS } from '@paystream/contracts';
+import { exactlyOnceConsumer } from '@paystream/messaging';
+import { APP_CONFIG, ServiceDefinition } from '@paystream/platform';
+import { PaymentAppModule } from './app.module';
+import { PaymentConfig, paymentConfigShape } from './config';
+
+/** The payment service as runService starts it (main.ts, and the integration tests in-process). */
+export const paymentService: ServiceDefinition<PaymentConfig> = {
+  service: 'payment',
+  defaultPort: 3000,
+  configShape: paymentConfigShape,
+  module: (_config, platform) => PaymentAppModule.register(platform),
+  bodyLimitBytes: 64 * 1024,
+  // Consumer group `payment`: the saga steps (risk decisions, ledger results), exactly once.
+  microservices: (app) => {
+    const config = app.get<PaymentConfig>(APP_CONFIG);
+    return [
+      exactlyOnceConsumer(app, {
+        group: config.PAYMENT_CONSUMER_GROUP,
+        topics: [TOPICS.riskDecisions, TOPICS.ledgerResults],
+        fromBeginning: config.PAYMENT_CONSUMER_FROM_BEGINNING,
+      }),
+    ];
+  },
+  configure: (app) => {
+    // Fastify parses text/plain by default; this API takes JSON only, so any other type is a 415.
+    app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  },
+};

@@ -1,0 +1,430 @@
+import { randomUUID } from 'node:crypto';
+import { PaymentApiHarness, countRows, startPaymentApi } from './payment-harness';
+
+const PROBLEM = 'https://paystream.dev/problems/';
+
+interface Sent {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+describe('Payment API (POST /v1/payments, GET /v1/payments) against PostgreSQL', () => {
+  let api: PaymentApiHarness;
+
+  beforeAll(async () => {
+    api = await startPaymentApi();
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const body = (patch: Record<string, unknown> = {}) => ({
+    debtorAccountId: 'acc-alice',
+    creditorAccountId: 'acc-bob',
+    amount: '125.50',
+    currency: 'EUR',
+    ...patch,
+  });
+
+  async function post(
+    payload: unknown,
+    key: string | null = randomUUID(),
+    headers: Record<string, string> = {},
+  ): Promise<Sent> {
+    const res = await fetch(api.url('/v1/payments'), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(key === null ? {} : { 'idempotency-key': key }),
+        ...headers,
+      },
+      body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async function get(path: string): Promise<Sent> {
+    const res = await fetch(api.url(path));
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async function outboxEventsOf(paymentId: string): Promise<{ type: string; event_id: string; key: string }[]> {
+    const { rows } = await api.sql.query<{ type: string; event_id: string; key: string }>(
+      `SELECT type, event_id, key FROM messaging_outbox WHERE payload->>'paymentId' = $1 ORDER BY id`,
+      [paymentId],
+    );
+    return rows;
+  }
+
+  describe('POST /v1/payments', () => {
+    it('creates a PENDING payment with its history and one payment.initiated outbox row keyed by the debtor', async () => {
+      const res = await post(body({ reference: 'Invoice 9', metadata: { orderId: 'o-1' } }), randomUUID(), {
+        'x-correlation-id': 'corr-create-1',
+      });
+      expect(res.status).toBe(201);
+      expect(res.headers.get('location')).toBe(`/v1/payments/${String(res.body.id)}`);
+      expect(res.headers.get('idempotent-replayed')).toBeNull();
+      expect(res.body).toMatchObject({
+        status: 'PENDING',
+        debtorAccountId: 'acc-alice',
+        creditorAccountId: 'acc-bob',
+        amount: '125.50',
+        currency: 'EUR',
+        reference: 'Invoice 9',
+        metadata: { orderId: 'o-1' },
+        reason: null,
+        statusHistory: [{ status: 'PENDING', reason: null }],
+      });
+      const id = String(res.body.id);
+      const { rows } = await api.sql.query<{ amount_minor: string }>(
+        'SELECT amount_minor FROM payments WHERE id = $1',
+        [id],
+      );
+      expect(rows).toEqual([{ amount_minor: '12550' }]);
+      const outbox = await api.sql.query<{ payload: Record<string, unknown>; key: string; topic: string }>(
+        `SELECT topic, key, payload FROM messaging_outbox WHERE payload->>'paymentId' = $1`,
+        [id],
+      );
+      expect(outbox.rows).toHaveLength(1);
+      expect(outbox.rows[0]).toMatchObject({
+        topic: 'payment-events',
+        key: 'acc-alice',
+        payload: {
+          type: 'payment.initiated',
+          version: 1,
+          correlationId: 'corr-create-1',
+          data: { amount: '125.50', currency: 'EUR', reference: 'Invoice 9', metadata: '{"orderId":"o-1"}' },
+        },
+      });
+      expect(String((outbox.rows[0].payload as { eventId: string }).eventId)).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    });
+
+    it('replays the first response for the same key and body, with Idempotent-Replayed: true', async () => {
+      const key = randomUUID();
+      const first = await post(body({ metadata: { a: 1, b: 2 } }), key);
+      // Same content, other key order: the canonical fingerprint is the same.
+      const { debtorAccountId, ...rest } = body();
+      const again = await post({ metadata: { b: 2, a: 1 }, ...rest, debtorAccountId }, key);
+      expect(first.status).toBe(201);
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect(await outboxEventsOf(String(first.body.id))).toHaveLength(1);
+      const { rows } = await api.sql.query('SELECT id FROM payments WHERE id = $1', [first.body.id]);
+      expect(rows).toHaveLength(1);
+    });
+
+    it('answers 422 naming the differing fields when a key is reused with another body, storing nothing', async () => {
+      const key = randomUUID();
+      const first = await post(body({ metadata: { orderId: 'o-1' } }), key);
+      const before = await countRows(api.sql);
+      const other = await post(body({ amount: '125.51', metadata: { orderId: 'o-2' } }), key);
+      expect(other.status).toBe(422);
+      expect(other.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(other.body).toMatchObject({
+        type: `${PROBLEM}idempotency-key-reused`,
+        status: 422,
+        differingFields: ['amount', 'metadata.orderId'],
+      });
+      expect(await countRows(api.sql)).toEqual(before);
+      // The first response is still what the key replays.
+      const replay = await post(body({ metadata: { orderId: 'o-1' } }), key);
+      expect(replay.body).toEqual(first.body);
+    });
+
+    it('creates exactly one payment and one event for 50 concurrent identical requests; the others replay or get 409', async () => {
+      const key = randomUUID();
+      const payload = body({ amount: '50.00', reference: 'concurrent' });
+      const results = await Promise.all(Array.from({ length: 50 }, () => post(payload, key)));
+      const created = results.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === null);
+      const replayed = results.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === 'true');
+      const inFlight = results.filter((r) => r.status === 409);
+      expect(created).toHaveLength(1);
+      expect(replayed.length + inFlight.length).toBe(49);
+      for (const r of replayed) expect(r.body).toEqual(created[0].body);
+      for (const r of inFlight)
+        expect(r.body).toMatchObject({ type: `${PROBLEM}idempotency-key-in-flight`, status: 409 });
+      const { rows } = await api.sql.query<{ n: string }>(
+        `SELECT count(*) AS n FROM payments WHERE reference = 'concurrent'`,
+      );
+      expect(Number(rows[0].n)).toBe(1);
+      expect(await outboxEventsOf(String(created[0].body.id))).toEqual([
+        expect.objectContaining({ type: 'payment.initiated', key: 'acc-alice' }),
+      ]);
+      // Once the first has committed, the key replays for everyone.
+      const later = await post(payload, key);
+      expect(later.status).toBe(201);
+      expect(later.headers.get('idempotent-replayed')).toBe('true');
+      expect(later.body.id).toBe(created[0].body.id);
+    });
+
+    it('stores nothing for a request that fails validation, so the same key works once the body is fixed', async () => {
+      const key = randomUUID();
+      const before = await countRows(api.sql);
+      const bad = await post(body({ amount: '1.001' }), key);
+      expect(bad.status).toBe(400);
+      expect(await countRows(api.sql)).toEqual(before);
+      const good = await post(body(), key);
+      expect(good.status).toBe(201);
+      expect(good.headers.get('idempotent-replayed')).toBeNull();
+    });
+
+    it('forgets keys past their retention when the purge runs, and then accepts the key as new', async () => {
+      const key = randomUUID();
+      const first = await post(body({ amount: '7.00' }), key);
+      await api.sql.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`, [key]);
+      // Expired but not purged yet: no longer replayed, the key is taken as new.
+      const second = await post(body({ amount: '8.00' }), key);
+      expect(second.status).toBe(201);
+      expect(second.body.id).not.toBe(first.body.id);
+      await api.sql.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`, [key]);
+      const { IdempotencyPurger } = await import('../../apps/payment/src/submit-payment/idempotency-purger');
+      expect(await api.app.get(IdempotencyPurger).purgeNow()).toBeGreaterThanOrEqual(1);
+      const { rows } = await api.sql.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key]);
+      expect(rows).toHaveLength(0);
+      const third = await post(body({ amount: '9.00' }), key);
+      expect(third.status).toBe(201);
+      expect(third.headers.get('idempotent-replayed')).toBeNull();
+    });
+
+    it('keeps keys for the configured retention (24 h by default)', async () => {
+      const key = randomUUID();
+      await post(body(), key);
+      const { rows } = await api.sql.query<{ hours: string }>(
+        `SELECT round(extract(epoch FROM expires_at - created_at) / 3600) AS hours FROM idempotency_keys WHERE key = $1`,
+        [key],
+      );
+      expect(Number(rows[0].hours)).toBe(24);
+    });
+
+    const big = JSON.stringify(body({ metadata: { a: 'x'.repeat(70 * 1024) } }));
+    const cases: {
+      name: string;
+      send: () => Promise<Sent>;
+      status: number;
+      type: string;
+      field?: string;
+    }[] = [
+      {
+        name: 'no Idempotency-Key',
+        send: () => post(body(), null),
+        status: 400,
+        type: 'validation-error',
+        field: 'Idempotency-Key',
+      },
+      {
+        name: 'an empty Idempotency-Key',
+        send: () => post(body(), ''),
+        status: 400,
+        type: 'validation-error',
+        field: 'Idempotency-Key',
+      },
+      {
+        name: 'an Idempotency-Key of 256 characters',
+        send: () => post(body(), 'k'.repeat(256)),
+        status: 400,
+        type: 'validation-error',
+        field: 'Idempotency-Key',
+      },
+      {
+        name: 'an amount with too many decimals',
+        send: () => post(body({ amount: '10.123' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'amount',
+      },
+      {
+        name: 'decimals on a JPY amount',
+        send: () => post(body({ amount: '10.5', currency: 'JPY' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'amount',
+      },
+      {
+        name: 'a numeric amount',
+        send: () => post(body({ amount: 10.5 })),
+        status: 400,
+        type: 'validation-error',
+        field: 'amount',
+      },
+      {
+        name: 'a zero amount',
+        send: () => post(body({ amount: '0' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'amount',
+      },
+      {
+        name: 'a negative amount',
+        send: () => post(body({ amount: '-5.00' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'amount',
+      },
+      {
+        name: 'an amount above the maximum',
+        send: () => post(body({ amount: '1000000000.01' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'amount',
+      },
+      {
+        name: 'an unknown currency',
+        send: () => post(body({ currency: 'ABC' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'currency',
+      },
+      {
+        name: 'debtor equal to creditor',
+        send: () => post(body({ creditorAccountId: 'acc-alice' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'creditorAccountId',
+      },
+      {
+        name: 'a malformed account id',
+        send: () => post(body({ debtorAccountId: 'acc alice' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'debtorAccountId',
+      },
+      {
+        name: 'a missing amount',
+        send: () => post(body({ amount: undefined })),
+        status: 400,
+        type: 'validation-error',
+        field: 'amount',
+      },
+      {
+        name: 'an unknown field',
+        send: () => post(body({ fee: '1.00' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'fee',
+      },
+      {
+        name: 'a reference over 140 characters',
+        send: () => post(body({ reference: 'r'.repeat(141) })),
+        status: 400,
+        type: 'validation-error',
+        field: 'reference',
+      },
+      {
+        name: 'metadata nested three deep',
+        send: () => post(body({ metadata: { a: { b: { c: 1 } } } })),
+        status: 400,
+        type: 'validation-error',
+        field: 'metadata',
+      },
+      {
+        name: 'metadata with 21 keys',
+        send: () => post(body({ metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) })),
+        status: 400,
+        type: 'validation-error',
+        field: 'metadata',
+      },
+      { name: 'a JSON array body', send: () => post([body()]), status: 400, type: 'validation-error', field: '(body)' },
+      { name: 'malformed JSON', send: () => post('{"amount": "1.00",'), status: 400, type: 'malformed-json' },
+      {
+        name: 'a text/plain body',
+        send: () => post(JSON.stringify(body()), randomUUID(), { 'content-type': 'text/plain' }),
+        status: 415,
+        type: 'unsupported-media-type',
+      },
+      {
+        name: 'a form body',
+        send: () => post('amount=1', randomUUID(), { 'content-type': 'application/x-www-form-urlencoded' }),
+        status: 415,
+        type: 'unsupported-media-type',
+      },
+      { name: 'a body over 64 KiB', send: () => post(big), status: 413, type: 'payload-too-large' },
+    ];
+
+    it.each(cases)('refuses $name with $status $type and stores nothing', async ({ send, status, type, field }) => {
+      const before = await countRows(api.sql);
+      const res = await send();
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ type: PROBLEM + type, status });
+      if (field) {
+        expect((res.body.errors as { field: string }[]).map((e) => e.field)).toContain(field);
+        expect(String(res.body.detail)).toContain(field);
+      }
+      expect(await countRows(api.sql)).toEqual(before);
+    });
+  });
+
+  describe('GET /v1/payments', () => {
+    it('returns one payment with its status history, and 404 problems for unknown or malformed ids', async () => {
+      const created = await post(body({ amount: '3.00' }));
+      const found = await get(`/v1/payments/${String(created.body.id)}`);
+      expect(found.status).toBe(200);
+      expect(found.body).toEqual(created.body);
+      for (const id of [randomUUID(), 'not-a-uuid']) {
+        const missing = await get(`/v1/payments/${id}`);
+        expect(missing.status).toBe(404);
+        expect(missing.body).toMatchObject({ type: `${PROBLEM}payment-not-found` });
+      }
+    });
+
+    it('lists payments of an account newest first, page by page with an opaque cursor', async () => {
+      const account = `acc-${randomUUID().slice(0, 8)}`;
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await post(
+          i % 2 === 0
+            ? body({ debtorAccountId: account, amount: `${i + 1}.00` })
+            : body({ creditorAccountId: account, amount: `${i + 1}.00` }),
+        );
+        ids.push(String(res.body.id));
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await get(
+          `/v1/payments?accountId=${account}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        expect(page.status).toBe(200);
+        const items = page.body.items as { id: string; statusHistory?: unknown }[];
+        expect(items.length).toBeLessThanOrEqual(2);
+        seen.push(...items.map((p) => p.id));
+        cursor = page.body.nextCursor as string | null;
+        pages++;
+      } while (cursor);
+      expect(seen).toEqual([...ids].reverse());
+      expect(pages).toBe(3);
+      const pending = await get(`/v1/payments?accountId=${account}&status=PENDING&limit=10`);
+      expect((pending.body.items as unknown[]).length).toBe(5);
+      const settled = await get(`/v1/payments?accountId=${account}&status=SETTLED`);
+      expect(settled.body).toEqual({ items: [], nextCursor: null });
+    });
+
+    it.each([
+      ['an unknown query parameter', '?foo=1', 'foo'],
+      ['an unknown status', '?status=DONE', 'status'],
+      ['a limit of 0', '?limit=0', 'limit'],
+      ['a limit above the maximum', '?limit=1001', 'limit'],
+      ['a cursor that is not ours', '?cursor=abc', 'cursor'],
+    ])('refuses %s with a validation problem naming it', async (_name, query, field) => {
+      const res = await get(`/v1/payments${query}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ type: `${PROBLEM}validation-error` });
+      expect((res.body.errors as { field: string }[]).map((e) => e.field)).toContain(field);
+    });
+  });
+
+  it('serves its OpenAPI document with the payment routes', async () => {
+    const doc = await get('/docs-json');
+    expect(doc.status).toBe(200);
+    const paths = doc.body.paths as Record<string, Record<string, unknown>>;
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/v1/payments', '/v1/payments/{id}']));
+    expect(paths['/v1/payments']).toHaveProperty('post');
+    expect(paths['/v1/payments']).toHaveProperty('get');
+  });
+});
