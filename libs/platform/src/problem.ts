@@ -101,6 +101,11 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // Nest hands Fastify's parser errors over as plain HttpExceptions (status and message, no code).
+      if (status === 415) return { type: PROBLEM_BASE + 'unsupported-media-type', title: exception.message, status };
+      if (status === 400 && /not valid JSON|content-type is set to 'application\/json'/.test(exception.message)) {
+        return { type: PROBLEM_BASE + 'malformed-json', title: exception.message, status };
+      }
       const slug =
         status === 404
           ? 'not-found'
