@@ -46,6 +46,7 @@ java_major() { "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | he
 # JDK under /usr/lib/jvm, and take the first that is new enough.
 find_java() { # min-major
   local c m
+  if [[ "$1" == 17 && -n "${KAFKA_JAVA:-}" ]]; then echo "$KAFKA_JAVA"; return 0; fi
   for c in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} $(command -v java || true) /usr/lib/jvm/*/bin/java; do
     [[ -x "$c" ]] || continue
     m="$(java_major "$c")"
@@ -119,18 +120,27 @@ logger.started.level = INFO
 PROPS
 }
 
-start_kafka_node() { # name node-id broker-port controller-port voters replication heap cluster-id
+# Writes the node's config and formats its storage once. A short-lived JVM: C1 only, serial GC.
+prepare_kafka_node() { # name node-id broker-port controller-port voters replication heap cluster-id
   local name="$1" dir="$RUN/$1" java
   java="$(find_java 17)" || die "Kafka needs Java 17 or newer (set JAVA_HOME)"
-  if pid_alive "$dir/pid"; then log "$name already running (pid $(cat "$dir/pid"))"; return 0; fi
-  if port_open "$3"; then log "port $3 is in use by another process: using that Kafka, not starting $name"; return 0; fi
   write_kafka_config "$dir" "$2" "$3" "$4" "$5" "$6"
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     log "formatting KRaft storage of $name (cluster $8)"
-    "$java" -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool \
-      format -t "$8" -c "$dir/server.properties" >"$dir/format.log" 2>&1 || die "formatting failed; see $dir/format.log"
+    "$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dlog4j2.configurationFile="$dir/log4j2.properties" \
+      -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$8" -c "$dir/server.properties" \
+      >"$dir/format.log" 2>&1 || die "formatting failed; see $dir/format.log"
   fi
-  nohup "$java" -Xms128m -Xmx"$7" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+}
+
+start_kafka_node() { # name node-id broker-port controller-port voters replication heap cluster-id [jvm-opts]
+  local name="$1" dir="$RUN/$1" java jvm_opts="${9:--XX:+UseG1GC -XX:MaxGCPauseMillis=20}"
+  java="$(find_java 17)" || die "Kafka needs Java 17 or newer (set JAVA_HOME)"
+  if pid_alive "$dir/pid"; then log "$name already running (pid $(cat "$dir/pid"))"; return 0; fi
+  if port_open "$3"; then log "port $3 is in use by another process: using that Kafka, not starting $name"; return 0; fi
+  prepare_kafka_node "${@:1:8}"
+  # shellcheck disable=SC2086 # jvm_opts is a list of flags
+  nohup "$java" -Xms128m -Xmx"$7" $jvm_opts -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
     >"$dir/stdout.log" 2>&1 </dev/null &
   echo $! >"$dir/pid"
@@ -147,8 +157,8 @@ cluster_id() { # dir: one id per data set, kept so a restart reuses the formatte
   cat "$f"
 }
 
-wait_kafka() { # port name
-  wait_port "$1" 90 "$2" "$RUN/$2/server.log"
+wait_kafka() { # port name [seconds]
+  wait_port "$1" "${3:-90}" "$2" "$RUN/$2/server.log"
   # The port opens before the broker has joined the quorum; ask for metadata until it answers.
   local i
   for ((i = 0; i < 120; i++)); do
@@ -192,13 +202,27 @@ up() {
   [[ "${1:-}" == "--brokers" ]] && brokers="${2:-1}"
   fetch
   mkdir -p "$RUN"
+  KAFKA_JAVA="$(find_java 17)" || die "Kafka needs Java 17 or newer (set JAVA_HOME)"
   if [[ "$brokers" == "3" ]]; then
     local cid voters="1@127.0.0.1:9195,2@127.0.0.1:9196,3@127.0.0.1:9197" n
     cid="$(cluster_id "$RUN/cluster")"
+    # A node opens its broker port only once a majority of the controller quorum is up, so the
+    # three are formatted side by side first and then started together, not one after another.
+    local pids=() pid
     for n in 1 2 3; do
-      start_kafka_node "cluster/kafka-$n" "$n" "$((9191 + n))" "$((9194 + n))" "$voters" 3 "$CLUSTER_HEAP" "$cid"
+      pid_alive "$RUN/cluster/kafka-$n/pid" && continue
+      prepare_kafka_node "cluster/kafka-$n" "$n" "$((9191 + n))" "$((9194 + n))" "$voters" 3 "$CLUSTER_HEAP" "$cid" &
+      pids+=("$!")
     done
-    for n in 1 2 3; do wait_kafka "$((9191 + n))" "cluster/kafka-$n"; done
+    for pid in "${pids[@]}"; do wait "$pid" || die "formatting the cluster's storage failed"; done
+    # The failover cluster is for correctness tests, not throughput: C1-only JIT and the serial
+    # collector make its three JVMs start with far less CPU on a small machine.
+    for n in 1 2 3; do
+      start_kafka_node "cluster/kafka-$n" "$n" "$((9191 + n))" "$((9194 + n))" "$voters" 3 "$CLUSTER_HEAP" "$cid" \
+        "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    done
+    # Three JVMs starting at once on a small, busy machine: allow them longer than the single broker.
+    for n in 1 2 3; do wait_kafka "$((9191 + n))" "cluster/kafka-$n" 240; done
     log "cluster ready: 127.0.0.1:9192,127.0.0.1:9193,127.0.0.1:9194"
     return 0
   fi
@@ -225,15 +249,51 @@ stop_pidfile() { # pidfile name
   log "stopped $2 (pid $pid)"
 }
 
+# The cluster's nodes are also its controller quorum: stopped one after another, the last ones
+# wait for a controller majority that is already gone (and after kill-broker there is one voter
+# less), so each sat out the 30 s SIGTERM grace. All nodes get SIGTERM together and share one
+# deadline; with --wipe the data is thrown away anyway, so they are killed outright.
+any_alive() {
+  local pid
+  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
+
+stop_cluster() { # [--wipe]
+  local n f pid pids=() i
+  for n in 1 2 3; do
+    f="$RUN/cluster/kafka-$n/pid"
+    if pid_alive "$f"; then pids+=("$(cat "$f")"); fi
+    rm -f "$f"
+  done
+  if ((${#pids[@]})); then
+    if [[ "$1" == "--wipe" ]]; then
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+    else
+      kill -TERM "${pids[@]}" 2>/dev/null || true
+      for ((i = 0; i < 60; i++)); do
+        any_alive "${pids[@]}" || break
+        sleep 0.5
+      done
+      if any_alive "${pids[@]}"; then log "cluster ignored SIGTERM for 30 s: killing"; fi
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+    fi
+    for ((i = 0; i < 40; i++)); do
+      any_alive "${pids[@]}" || break
+      sleep 0.25
+    done
+    log "stopped cluster (pids ${pids[*]})"
+  fi
+  if [[ "$1" == "--wipe" ]]; then rm -rf "$RUN/cluster"; log "wiped cluster data"; fi
+}
+
 down() {
   case "${1:-}" in
     kafka) stop_pidfile "$RUN/kafka/pid" kafka; return 0 ;;
     registry) stop_pidfile "$RUN/apicurio/pid" apicurio; return 0 ;;
   esac
   if [[ "${1:-}" == "--brokers" && "${2:-}" == "3" ]]; then
-    local n
-    for n in 1 2 3; do stop_pidfile "$RUN/cluster/kafka-$n/pid" "cluster/kafka-$n"; done
-    [[ "${3:-}" == "--wipe" ]] && rm -rf "$RUN/cluster"
+    stop_cluster "${3:-}"
     return 0
   fi
   stop_pidfile "$RUN/apicurio/pid" apicurio
