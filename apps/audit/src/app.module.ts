@@ -1,24 +1,28 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { KafkaHealth } from '@paystream/messaging';
+import { MessagingModule } from '@paystream/messaging';
 import { PersistenceModule } from '@paystream/persistence';
 import { DataSource } from 'typeorm';
 import { AuditConfig } from './config';
 import { auditMigrations } from './migrations';
 import { AuditTrailRepository } from './persistence/audit-trail.repository';
 import { AuditEventsController } from './query-events/audit-events.controller';
+import { auditedEventsConsumer } from './record-events/audited-events.consumer';
 import { RecordEventService } from './record-events/record-event.service';
 import { VerifyChainController } from './verify-chain/verify-chain.controller';
 import { VerifyChainService } from './verify-chain/verify-chain.service';
 
 @Module({})
 export class AuditAppModule {
-  static register(_config: AuditConfig, platform: DynamicModule): DynamicModule {
+  static register(config: AuditConfig, platform: DynamicModule): DynamicModule {
     return {
       module: AuditAppModule,
-      imports: [platform, PersistenceModule.forRoot({ entities: [], migrations: auditMigrations })],
-      controllers: [AuditEventsController, VerifyChainController],
+      imports: [
+        platform,
+        PersistenceModule.forRoot({ entities: [], migrations: auditMigrations }),
+        MessagingModule.forRoot({ relay: false }),
+      ],
+      controllers: [AuditEventsController, VerifyChainController, auditedEventsConsumer(config.AUDIT_TOPICS)],
       providers: [
-        KafkaHealth,
         AuditTrailRepository,
         {
           provide: RecordEventService,

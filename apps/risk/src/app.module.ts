@@ -1,8 +1,9 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { KafkaHealth } from '@paystream/messaging';
+import { MessagingModule } from '@paystream/messaging';
 import { PersistenceModule } from '@paystream/persistence';
 import { DataSource } from 'typeorm';
 import { AssessPaymentService } from './assess-payment/assess-payment.service';
+import { paymentEventsConsumer } from './assess-payment/payment-events.consumer';
 import { RiskConfig } from './config';
 import { RulesController } from './manage-rules/rules.controller';
 import { RulesService } from './manage-rules/rules.service';
@@ -25,10 +26,18 @@ export class RiskAppModule {
   static register(config: RiskConfig, platform: DynamicModule): DynamicModule {
     return {
       module: RiskAppModule,
-      imports: [platform, PersistenceModule.forRoot({ entities: [], migrations: riskMigrations })],
-      controllers: [RulesController, DecisionsController],
+      imports: [
+        platform,
+        PersistenceModule.forRoot({ entities: [], migrations: riskMigrations }),
+        // The relay only publishes in 'database' mode (the benchmark's baseline without Kafka transactions).
+        MessagingModule.forRoot({ relay: config.RISK_CONSUMER_MODE === 'database' }),
+      ],
+      controllers: [
+        RulesController,
+        DecisionsController,
+        paymentEventsConsumer(config.RISK_INPUT_TOPIC, config.RISK_OUTPUT_TOPIC),
+      ],
       providers: [
-        KafkaHealth,
         RulesRepository,
         DecisionsRepository,
         {

@@ -1,5 +1,5 @@
 import { TOPICS } from '@paystream/contracts';
-import type { SharedConfig } from '@paystream/platform';
+import { envInt, SharedConfig } from '@paystream/platform';
 import { z } from 'zod';
 
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
@@ -19,6 +19,8 @@ export const riskConfigShape = {
    * database: decisions go through the outbox and its relay (the benchmark's baseline).
    */
   RISK_CONSUMER_MODE: z.enum(['kafka-transaction', 'database']).default('kafka-transaction'),
+  /** Events per transaction (PostgreSQL and, in kafka-transaction mode, Kafka). */
+  RISK_MAX_BATCH_SIZE: envInt(1, 10_000).default('500'),
 };
 
 export interface RiskSettings {
@@ -27,6 +29,7 @@ export interface RiskSettings {
   RISK_INPUT_TOPIC: string;
   RISK_OUTPUT_TOPIC: string;
   RISK_CONSUMER_MODE: 'kafka-transaction' | 'database';
+  RISK_MAX_BATCH_SIZE: number;
 }
 
 export type RiskConfig = SharedConfig & RiskSettings;

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { main } from '@paystream/platform';
+import { exactlyOnceConsumer } from '@paystream/messaging';
+import { APP_CONFIG, main } from '@paystream/platform';
 import { RiskAppModule } from './app.module';
 import { RiskConfig, riskConfigShape } from './config';
 
@@ -8,4 +9,15 @@ main<RiskConfig>({
   defaultPort: 3003,
   configShape: riskConfigShape,
   module: (config, platform) => RiskAppModule.register(config, platform),
+  microservices: (app) => {
+    const config = app.get<RiskConfig>(APP_CONFIG);
+    return [
+      exactlyOnceConsumer(app, {
+        group: config.RISK_CONSUMER_GROUP,
+        topics: [config.RISK_INPUT_TOPIC],
+        mode: config.RISK_CONSUMER_MODE,
+        maxBatchSize: config.RISK_MAX_BATCH_SIZE,
+      }),
+    ];
+  },
 });
