@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { dlqTopic } from '@paystream/contracts';
 import {
   ServiceProcess,
   TestDatabase,
   createTestDatabase,
+  createTopics,
   dropTestDatabase,
   startService,
   uniqueName,
@@ -18,6 +20,11 @@ interface FatalLine {
   service: string;
   msg: string;
   problems?: string[];
+}
+
+interface Outcome {
+  exit: number | string;
+  fatal?: FatalLine;
 }
 
 /** The `fatal` JSON line a service writes before it exits on a bad configuration. */
@@ -37,51 +44,35 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Resolves with the exit code, or rejects when the process is still running after `ms`. */
-function exitWithin(service: ServiceProcess, ms: number): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${service.name} still running after ${ms} ms`)), ms);
-  });
-  return Promise.race([service.exited, timeout]).finally(() => clearTimeout(timer));
-}
+const BAD_VALUES = [
+  ['payment', 'KAFKA_BROKERS', 'nohost', 'KAFKA_BROKERS.0: each broker must be host:port'],
+  ['ledger', 'DATABASE_URL', 'mysql://db:3306/ledger', 'DATABASE_URL: must be a postgres:// URL'],
+  ['audit', 'SCHEMA_REGISTRY_URL', 'registry', 'SCHEMA_REGISTRY_URL: Invalid url'],
+  ['risk', 'LOG_LEVEL', 'loud', 'LOG_LEVEL: Invalid enum value'],
+  ['notifications', 'DATABASE_POOL_SIZE', '0', 'DATABASE_POOL_SIZE: Number must be greater than or equal to 1'],
+  ['analytics', 'KAFKA_SASL_MECHANISM', 'plain', 'KAFKA_SASL_USERNAME: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'],
+] as const;
 
 describe('configuration is validated at start-up', () => {
   // Each app gets a test database name, so if validation ever let one through, nothing but a
   // paystream_test_* database would be touched (and it is dropped below).
   const databases: string[] = [];
   const started: ServiceProcess[] = [];
+  // All misconfigured processes start at once (most of their time is loading modules); each test
+  // then awaits its own outcome.
+  const outcomes = new Map<string, Promise<Outcome>>();
 
-  afterAll(async () => {
-    await Promise.all(started.map((s) => s.stop()));
-    for (const name of databases) await dropTestDatabase(name);
-  });
-
-  it.each([
-    ['payment', 'KAFKA_BROKERS', 'nohost', 'KAFKA_BROKERS.0: each broker must be host:port'],
-    ['ledger', 'DATABASE_URL', 'mysql://db:3306/ledger', 'DATABASE_URL: must be a postgres:// URL'],
-    ['audit', 'SCHEMA_REGISTRY_URL', 'registry', 'SCHEMA_REGISTRY_URL: Invalid url'],
-    ['risk', 'LOG_LEVEL', 'loud', 'LOG_LEVEL: Invalid enum value'],
-    ['notifications', 'DATABASE_POOL_SIZE', '0', 'DATABASE_POOL_SIZE: Number must be greater than or equal to 1'],
-    ['analytics', 'KAFKA_SASL_MECHANISM', 'plain', 'KAFKA_SASL_USERNAME: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'],
-  ])('%s with %s=%s exits 1 with a fatal log line naming the variable', async (app, name, value, problem) => {
-    const database = uniqueName(`paystream_test_cfg_${app}`);
-    databases.push(database);
-    const service = startService(app, await freePort(), {
-      DATABASE_NAME: database,
-      LOG_LEVEL: 'log',
-      [name]: value,
-    });
-    started.push(service);
-    expect(await exitWithin(service, 30_000)).toBe(1);
-    const fatal = fatalLine(service.output.join(''));
-    expect(fatal?.service).toBe(app);
-    expect(fatal?.msg).toContain('invalid configuration');
-    expect(fatal?.problems).toHaveLength(1);
-    expect(fatal?.problems?.[0]).toContain(problem);
-  });
-
-  it('an app with PORT=abc exits 1 naming PORT', async () => {
+  beforeAll(async () => {
+    for (const [app, name, value] of BAD_VALUES) {
+      const database = uniqueName(`paystream_test_cfg_${app}`);
+      databases.push(database);
+      const service = startService(app, await freePort(), { DATABASE_NAME: database, LOG_LEVEL: 'log', [name]: value });
+      started.push(service);
+      outcomes.set(
+        app,
+        service.exited.then((exit) => ({ exit, fatal: fatalLine(service.output.join('')) })),
+      );
+    }
     // startService always sets PORT, so this one is spawned by hand.
     const database = uniqueName('paystream_test_cfg_port');
     databases.push(database);
@@ -89,27 +80,60 @@ describe('configuration is validated at start-up', () => {
       cwd: ROOT,
       env: { ...process.env, PORT: 'abc', DATABASE_NAME: database },
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 30_000,
+      timeout: 60_000,
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    expect(code).toBe(1);
-    expect(fatalLine(output)?.problems).toEqual(['PORT: must be a whole number']);
+    outcomes.set(
+      'port',
+      new Promise((resolve) =>
+        child.once('exit', (code, signal) => resolve({ exit: code ?? signal ?? 'unknown', fatal: fatalLine(output) })),
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.stop()));
+    for (const name of databases) await dropTestDatabase(name);
+  });
+
+  it.each(BAD_VALUES)(
+    '%s with %s=%s exits 1 with a fatal log line naming the variable',
+    async (app, _name, _value, problem) => {
+      const { exit, fatal } = await outcomes.get(app)!;
+      expect(exit).toBe(1);
+      expect(fatal?.service).toBe(app);
+      expect(fatal?.msg).toContain('invalid configuration');
+      expect(fatal?.problems).toHaveLength(1);
+      expect(fatal?.problems?.[0]).toContain(problem);
+    },
+  );
+
+  it('ledger with PORT=abc exits 1 naming PORT', async () => {
+    const { exit, fatal } = await outcomes.get('port')!;
+    expect(exit).toBe(1);
+    expect(fatal?.problems).toEqual(['PORT: must be a whole number']);
   });
 
   it('with a valid configuration the same build starts, and serves its OpenAPI document and UI', async () => {
     let database: TestDatabase | undefined;
+    let deleteTopics: (() => Promise<void>) | undefined;
     try {
+      // Its own topic and group, so the check neither reads the platform's topics nor joins its groups.
+      const topic = uniqueName('cfg-ok-payments');
+      const group = uniqueName('cfg-ok-analytics');
+      deleteTopics = await createTopics([{ name: topic }, { name: dlqTopic(topic, group) }]);
       database = await createTestDatabase('cfg_ok');
       const service = startService('analytics', await freePort(), {
         DATABASE_NAME: database.name,
         DATABASE_POOL_SIZE: '2',
-        KAFKA_CLIENT_ID: uniqueName('cfg-ok-analytics'),
+        KAFKA_CLIENT_ID: group,
+        ANALYTICS_TOPIC: topic,
+        ANALYTICS_CONSUMER_GROUP: group,
       });
       started.push(service);
-      await service.waitReady(60_000);
+      await service.waitReady(90_000);
       const doc = (await (await fetch(service.url('/docs-json'))).json()) as {
         info: { title: string };
         paths: Record<string, unknown>;
@@ -123,6 +147,7 @@ describe('configuration is validated at start-up', () => {
       await service.stop();
     } finally {
       await database?.drop();
+      await deleteTopics?.();
     }
   });
 });
