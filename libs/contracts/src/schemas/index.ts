@@ -1,5 +1,6 @@
 export * from './avro-schema';
 export * from './event-schemas';
+export type { InferAvro } from './infer-avro';
 export * from './ledger-posted.schema';
 export * from './ledger-refused.schema';
 export * from './payment-authorized.schema';
