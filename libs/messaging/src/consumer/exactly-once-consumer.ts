@@ -62,6 +62,8 @@ export interface ExactlyOnceConsumerOptions {
   stopAtEndOffsets?: boolean;
   /** Partitions processed in parallel by this instance (each with its own transaction). Default 1. */
   partitionsConsumedConcurrently?: number;
+  /** Group session timeout; a crashed member is noticed after this long. Default 30000 ms. */
+  sessionTimeoutMs?: number;
   /** Stable per process; names the transactional producers' owner in logs. */
   instanceId?: string;
   metrics?: Metrics;
@@ -170,8 +172,8 @@ export class ExactlyOnceConsumer {
       allowAutoTopicCreation: false,
       // read_committed: outputs of aborted Kafka transactions are never seen.
       readUncommitted: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 10)),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) => {
