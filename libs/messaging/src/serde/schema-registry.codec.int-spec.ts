@@ -124,7 +124,7 @@ describe(SchemaRegistryCodec.name, () => {
 
   it('encodes and decodes without the registry once warm (cost per message measured)', async () => {
     const topic = uniqueName('codec-bench');
-    const n = 5_000;
+    const n = 1_000;
     const results: Record<string, { encodeUs: number; decodeUs: number }> = {};
     for (const type of ['payment.initiated', 'payment.settled'] as const) {
       const event = EVENT_EXAMPLES[type];
@@ -135,18 +135,24 @@ describe(SchemaRegistryCodec.name, () => {
       for (let i = 0; i < 1_000; i++) await fresh.decode(topic, await fresh.encode(topic, event)); // JIT warm-up
       const callsWhenWarm = fresh.registryCalls;
 
-      const t0 = process.hrtime.bigint();
+      // Best of several rounds: the machine is shared, and the minimum is the codec's own cost.
       let bytes = sample;
-      for (let i = 0; i < n; i++) bytes = await fresh.encode(topic, event);
-      const t1 = process.hrtime.bigint();
       let last: AnyEvent | undefined;
-      for (let i = 0; i < n; i++) last = await fresh.decode(topic, bytes);
-      const t2 = process.hrtime.bigint();
+      const best = { encodeUs: Infinity, decodeUs: Infinity };
+      for (let round = 0; round < 5; round++) {
+        const t0 = process.hrtime.bigint();
+        for (let i = 0; i < n; i++) bytes = await fresh.encode(topic, event);
+        const t1 = process.hrtime.bigint();
+        for (let i = 0; i < n; i++) last = await fresh.decode(topic, bytes);
+        const t2 = process.hrtime.bigint();
+        best.encodeUs = Math.min(best.encodeUs, Number(t1 - t0) / 1000 / n);
+        best.decodeUs = Math.min(best.decodeUs, Number(t2 - t1) / 1000 / n);
+      }
 
       expect(last).toStrictEqual(event);
       expect(fresh.registryCalls).toEqual(callsWhenWarm);
-      results[type] = { encodeUs: Number(t1 - t0) / 1000 / n, decodeUs: Number(t2 - t1) / 1000 / n };
+      results[type] = { encodeUs: Math.round(best.encodeUs * 10) / 10, decodeUs: Math.round(best.decodeUs * 10) / 10 };
     }
-    console.log(`codec cost per message (µs, ${n} messages each): ${JSON.stringify(results)}`);
+    console.log(`codec cost per message (µs, best of 5 rounds of ${n}): ${JSON.stringify(results)}`);
   });
 });
