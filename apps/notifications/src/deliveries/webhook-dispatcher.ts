@@ -8,9 +8,10 @@ import { postJson } from './http-sender';
 import { afterAttempt, RetryPolicy } from './retry-policy';
 import { EVENT_ID_HEADER, signatureHeader, SIGNATURE_HEADER } from './signature';
 
-// A claim outlives the HTTP deadline by this much, so a slow write of the result never lets a
-// second dispatcher start the same delivery while the first is still recording it.
-const LEASE_MARGIN_MS = 30_000;
+// A claim outlives the HTTP deadline by this much, so that writing the result (milliseconds
+// normally) happens before any other dispatcher may take the delivery over. Should the write be
+// slower still, the worst case is one more POST of the same event, which receivers dedupe.
+const LEASE_MARGIN_MS = 5_000;
 
 /**
  * Sends deliveries off the consume path: the consumer only writes delivery rows, this loop
