@@ -26,17 +26,21 @@ export interface PaymentApiHarness {
   db: TestDatabase;
   sql: Client;
   group: string;
-  close(): Promise<void>;
+  /** Stops the app; drops the database unless it is kept for a restart. */
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 /**
  * The payment service in this process (runService, exactly as main.ts starts it) on its own test
  * database and consumer group, with a pg client on that database for assertions.
  */
-export async function startPaymentApi(env: Record<string, string> = {}): Promise<PaymentApiHarness> {
-  const db = await createTestDatabase('payment');
+export async function startPaymentApi(
+  env: Record<string, string> = {},
+  reuse?: { db: TestDatabase; group: string },
+): Promise<PaymentApiHarness> {
+  const db = reuse?.db ?? (await createTestDatabase('payment'));
   const port = await freePort();
-  const group = uniqueName('payment_test');
+  const group = reuse?.group ?? uniqueName('payment_test');
   const saved = { ...process.env };
   Object.assign(process.env, {
     DATABASE_URL: db.serverUrl,
@@ -62,10 +66,10 @@ export async function startPaymentApi(env: Record<string, string> = {}): Promise
     db,
     sql,
     group,
-    async close() {
+    async close({ keepDatabase = false } = {}) {
       await sql.end();
       await app.close();
-      await db.drop();
+      if (!keepDatabase) await db.drop();
     },
   };
 }

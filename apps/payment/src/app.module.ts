@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { KafkaHealth, MessagingModule } from '@paystream/messaging';
+import { MessagingModule } from '@paystream/messaging';
 import { PersistenceModule } from '@paystream/persistence';
 import { ApplyDecisionService } from './apply-decisions/apply-decision.service';
 import { PaymentSagaController } from './apply-decisions/payment-saga.controller';
@@ -20,12 +20,12 @@ export class PaymentAppModule {
       imports: [
         platform,
         PersistenceModule.forRoot({ entities: paymentEntities, migrations: paymentMigrations }),
-        // The outbox relay runs in this process: it publishes what POST and the saga commit.
+        // Codec, Outbox, the kafka readiness check and the outbox relay, which runs in this process and
+        // publishes what POST and the saga commit.
         MessagingModule.forRoot({ relay: true }),
       ],
       controllers: [SubmitPaymentController, PaymentQueryController, PaymentSagaController],
       providers: [
-        KafkaHealth,
         PaymentRepository,
         IdempotencyRepository,
         SubmitPaymentService,

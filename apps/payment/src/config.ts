@@ -14,6 +14,11 @@ export const paymentConfigShape = {
     .default('1000000000'),
   /** Upper bound of `limit` on GET /v1/payments. */
   PAYMENT_LIST_MAX_LIMIT: envInt(1, 1000).default('100'),
+  /**
+   * Run the saga consumer in this instance (default). `false` makes an API-only instance (the API
+   * and the outbox relay), which also starts while Kafka is unreachable.
+   */
+  PAYMENT_SAGA_ENABLED: envBool.default('true'),
   /** Consumer group of the saga (risk decisions, ledger results). Tests use their own. */
   PAYMENT_CONSUMER_GROUP: z
     .string()

@@ -14,6 +14,7 @@ export const paymentService: ServiceDefinition<PaymentConfig> = {
   // Consumer group `payment`: the saga steps (risk decisions, ledger results), exactly once.
   microservices: (app) => {
     const config = app.get<PaymentConfig>(APP_CONFIG);
+    if (!config.PAYMENT_SAGA_ENABLED) return [];
     return [
       exactlyOnceConsumer(app, {
         group: config.PAYMENT_CONSUMER_GROUP,
