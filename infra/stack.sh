@@ -174,18 +174,32 @@ start_registry() {
   if pid_alive "$dir/pid"; then log "apicurio already running (pid $(cat "$dir/pid"))"; return 0; fi
   if port_open "$REGISTRY_PORT"; then log "port $REGISTRY_PORT in use: using that schema registry"; return 0; fi
   java="$(find_java 21)" || die "Apicurio Registry $APICURIO_VERSION needs Java 21 or newer (none found in JAVA_HOME or /usr/lib/jvm)"
-  # In-memory storage (the app's default H2 in-memory SQL store): schemas are registered again
-  # by the services at start-up, idempotently, so nothing is lost that matters.
+  # Storage: by default Apicurio's SQL store on the PostgreSQL at DATABASE_URL (database
+  # paystream_registry). Kafka keeps every record forever and each record names its schema by id,
+  # so the ids must survive a registry restart or a replay (ledger:rebuild) could not decode old
+  # records. REGISTRY_STORAGE=memory gives the app's in-memory store instead (ids reset on restart).
+  local storage=()
+  if [[ "${REGISTRY_STORAGE:-postgres}" == "postgres" ]]; then
+    local settings url user pass
+    settings="$(node "$ROOT/scripts/registry-db.mjs")" || die "cannot prepare the registry's database (REGISTRY_STORAGE=memory avoids it)"
+    url="$(sed -n 's/^url=//p' <<<"$settings")"
+    user="$(sed -n 's/^username=//p' <<<"$settings")"
+    pass="$(sed -n 's/^password=//p' <<<"$settings")"
+    storage=(-Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=postgresql
+      "-Dapicurio.datasource.url=$url" "-Dapicurio.datasource.username=$user" "-Dapicurio.datasource.password=$pass")
+  fi
   # Started from its own folder (Quarkus resolves lib/ relative to the working directory); no
-  # subshell, so the recorded pid is the JVM's and no pipe of the caller stays open.
+  # subshell, so the recorded pid is the JVM's and no pipe of the caller stays open. The
+  # management interface is built in; keep it on loopback and off the common port 9000.
   pushd "$APICURIO_HOME" >/dev/null
   nohup "$java" -Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
-    -Dquarkus.management.enabled=false -Dquarkus.log.level=WARN \
+    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="${REGISTRY_MANAGEMENT_PORT:-8091}" \
+    -Dquarkus.log.level=WARN "${storage[@]}" \
     -jar quarkus-run.jar >"$dir/registry.log" 2>&1 </dev/null &
   echo $! >"$dir/pid"
   popd >/dev/null
-  log "started apicurio (pid $(cat "$dir/pid")) on http://127.0.0.1:$REGISTRY_PORT, logs $dir/registry.log"
+  log "started apicurio (pid $(cat "$dir/pid"), storage ${REGISTRY_STORAGE:-postgres}) on http://127.0.0.1:$REGISTRY_PORT, logs $dir/registry.log"
 }
 
 wait_registry() {
