@@ -21,6 +21,11 @@ export const riskConfigShape = {
   RISK_CONSUMER_MODE: z.enum(['kafka-transaction', 'database']).default('kafka-transaction'),
   /** Events per transaction (PostgreSQL and, in kafka-transaction mode, Kafka). */
   RISK_MAX_BATCH_SIZE: envInt(1, 10_000).default('500'),
+  /**
+   * Partitions processed in parallel, each chunk in its own transactions. Safe for velocity: one
+   * debtor's events are on one partition, so its state is never written by two chunks at once.
+   */
+  RISK_PARTITIONS_CONCURRENTLY: envInt(1, 64).default('4'),
 };
 
 export interface RiskSettings {
@@ -30,6 +35,7 @@ export interface RiskSettings {
   RISK_OUTPUT_TOPIC: string;
   RISK_CONSUMER_MODE: 'kafka-transaction' | 'database';
   RISK_MAX_BATCH_SIZE: number;
+  RISK_PARTITIONS_CONCURRENTLY: number;
 }
 
 export type RiskConfig = SharedConfig & RiskSettings;

@@ -17,6 +17,7 @@ main<RiskConfig>({
         topics: [config.RISK_INPUT_TOPIC],
         mode: config.RISK_CONSUMER_MODE,
         maxBatchSize: config.RISK_MAX_BATCH_SIZE,
+        partitionsConsumedConcurrently: config.RISK_PARTITIONS_CONCURRENTLY,
       }),
     ];
   },

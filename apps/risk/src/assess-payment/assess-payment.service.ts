@@ -4,7 +4,7 @@ import { MoneyError, toMinor } from '@paystream/money';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { DecisionsRepository } from '../persistence/decisions.repository';
-import { RulesRepository } from '../persistence/rules.repository';
+import { RulesRepository, RuleVersion } from '../persistence/rules.repository';
 import { assessPayment, velocityWindow } from './risk-engine';
 
 /**
@@ -12,6 +12,10 @@ import { assessPayment, velocityWindow } from './risk-engine';
  * Everything runs in the consumer's batch transaction, so the decision, the debtor's velocity
  * state and the dedupe row commit or roll back as one.
  */
+export interface AssessBatch {
+  rules?: RuleVersion;
+}
+
 export class AssessPaymentService {
   constructor(
     private readonly rules: RulesRepository,
@@ -19,8 +23,11 @@ export class AssessPaymentService {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  /** The decision event to emit, or undefined when this payment was already decided. */
-  async assess(db: EntityManager, event: PaymentInitiated): Promise<RiskAssessed | undefined> {
+  /**
+   * The decision event to emit, or undefined when this payment was already decided. `batch` is
+   * scratch state shared by the events of one consumer batch: the rules are read once per batch.
+   */
+  async assess(db: EntityManager, event: PaymentInitiated, batch: AssessBatch = {}): Promise<RiskAssessed | undefined> {
     const { data } = event;
     const occurredAt = new Date(event.occurredAt);
     if (Number.isNaN(occurredAt.getTime())) {
@@ -35,11 +42,10 @@ export class AssessPaymentService {
     }
     if (amountMinor <= 0n) throw new PermanentError('INVALID_EVENT', `amount "${data.amount}" is not positive`);
 
-    if (await this.decisions.find(db, event.paymentId)) return undefined;
-
     // Read inside the batch transaction, so a PUT /v1/risk/rules applies from the next batch on
     // without a restart.
-    const current = await this.rules.current(db);
+    batch.rules ??= await this.rules.current(db);
+    const current = batch.rules;
     if (!current) throw new Error('no risk rules installed'); // start-up installs version 1: transient at worst
     const window = velocityWindow(occurredAt, current.rules);
     const history = await this.decisions.history(db, data.debtorAccountId, data.currency, window.from, window.to);

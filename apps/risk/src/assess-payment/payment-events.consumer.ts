@@ -2,7 +2,7 @@ import { Controller, Inject, Type } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { PaymentEvent } from '@paystream/contracts';
 import { ExactlyOnceContext } from '@paystream/messaging';
-import { AssessPaymentService } from './assess-payment.service';
+import { AssessBatch, AssessPaymentService } from './assess-payment.service';
 
 /**
  * The `risk` group's handler on payment-events. @EventPattern needs the topic when the class is
@@ -22,7 +22,8 @@ export function paymentEventsConsumer(inputTopic: string, outputTopic: string): 
     async onPaymentEvent(@Payload() event: PaymentEvent, @Ctx() ctx: ExactlyOnceContext): Promise<void> {
       // payment-events carries the whole lifecycle; risk decides on initiation only.
       if (event.type !== 'payment.initiated') return;
-      const decision = await this.assess.assess(ctx.manager, event);
+      const batch = ctx.batchState<AssessBatch>('risk-assess', () => ({}));
+      const decision = await this.assess.assess(ctx.manager, event, batch);
       if (decision) await ctx.emit({ topic: outputTopic, key: decision.data.debtorAccountId, event: decision });
     }
   }

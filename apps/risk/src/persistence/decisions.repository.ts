@@ -75,13 +75,25 @@ export class DecisionsRepository {
    * decision stands and nothing is counted twice.
    */
   async insert(db: EntityManager, d: Omit<StoredDecision, 'decidedAt'>): Promise<boolean> {
-    const inserted: unknown[] = await db.query(
-      `INSERT INTO risk_decisions (payment_id, source_event_id, decision_event_id, debtor_account_id,
-              creditor_account_id, amount_minor, currency, decision, score, reasons, rule_version,
-              occurred_at, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-       ON CONFLICT (payment_id) DO NOTHING
-       RETURNING payment_id`,
+    // One round trip: the decision, and for an approval the debtor's counter, only if the
+    // decision row was new (ON CONFLICT DO NOTHING returns no row for a decided payment).
+    const rows: { inserted: number }[] = await db.query(
+      `WITH d AS (
+         INSERT INTO risk_decisions (payment_id, source_event_id, decision_event_id, debtor_account_id,
+                creditor_account_id, amount_minor, currency, decision, score, reasons, rule_version,
+                occurred_at, correlation_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (payment_id) DO NOTHING
+         RETURNING debtor_account_id, decision, occurred_at
+       ), counted AS (
+         INSERT INTO risk_account_activity (account_id, approved_payments, first_approved_at, last_approved_at)
+         SELECT debtor_account_id, 1, occurred_at, occurred_at FROM d WHERE decision = 'APPROVE'
+         ON CONFLICT (account_id) DO UPDATE SET
+           approved_payments = risk_account_activity.approved_payments + 1,
+           last_approved_at = GREATEST(risk_account_activity.last_approved_at, EXCLUDED.last_approved_at)
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM d)::int AS inserted, (SELECT count(*) FROM counted)::int AS counted`,
       [
         d.paymentId,
         d.sourceEventId,
@@ -98,18 +110,7 @@ export class DecisionsRepository {
         d.correlationId,
       ],
     );
-    if (inserted.length === 0) return false;
-    if (d.decision === 'APPROVE') {
-      await db.query(
-        `INSERT INTO risk_account_activity (account_id, approved_payments, first_approved_at, last_approved_at)
-         VALUES ($1, 1, $2, $2)
-         ON CONFLICT (account_id) DO UPDATE SET
-           approved_payments = risk_account_activity.approved_payments + 1,
-           last_approved_at = GREATEST(risk_account_activity.last_approved_at, EXCLUDED.last_approved_at)`,
-        [d.debtorAccountId, d.occurredAt.toISOString()],
-      );
-    }
-    return true;
+    return rows[0].inserted === 1;
   }
 }
 
