@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { guardedLookup } from '../webhooks/url-guard';
+import { isIP } from 'node:net';
+import { guardedLookup, isPrivateAddress } from '../webhooks/url-guard';
 
 export interface SendResult {
   statusCode: number | null;
@@ -39,6 +40,12 @@ export function postJson(
       resolve({ statusCode, error, durationMs: elapsed() });
     };
     const target = new URL(url);
+    // Sockets to an IP literal skip the lookup, so the guard checks those here.
+    const literal = target.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(literal) && !options.allowPrivate && isPrivateAddress(literal)) {
+      resolve({ statusCode: null, error: `WEBHOOK_URL_FORBIDDEN: refusing to connect to ${literal}`, durationMs: 0 });
+      return;
+    }
     const client = target.protocol === 'https:' ? https : http;
     const req = client.request(
       target,
@@ -69,7 +76,7 @@ export function postJson(
         res.on('error', (err) => finish(res.statusCode ?? null, err.message));
       },
     );
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       finish(null, `timeout after ${options.timeoutMs} ms`);
       req.destroy();
     }, options.timeoutMs);

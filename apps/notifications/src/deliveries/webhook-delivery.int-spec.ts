@@ -75,6 +75,28 @@ function event(n: number, type: string) {
   };
 }
 
+/** The notifications app in-process (HTTP and dispatcher; its Kafka consumer is not connected). */
+async function bootApp(database: TestDatabase, env: Record<string, string>): Promise<NestFastifyApplication> {
+  const config = loadConfig('notifications', 3004, notificationsConfigShape, {
+    DATABASE_NAME: database.name,
+    DATABASE_URL: database.serverUrl,
+    DATABASE_POOL_SIZE: '4',
+    LOG_LEVEL: 'error',
+    ...env,
+  }) as unknown as NotificationsConfig;
+  const logger = new JsonLogger('notifications', 'error');
+  const platform = PlatformModule.forRoot({ service: 'notifications', config, logger, metrics: new Metrics('n') });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    NotificationsAppModule.register(config, platform),
+    new FastifyAdapter(),
+    { logger: false },
+  );
+  app.useGlobalFilters(new ProblemFilter(logger));
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
 describe('webhook delivery', () => {
   let database: TestDatabase;
   let app: NestFastifyApplication;
@@ -85,30 +107,14 @@ describe('webhook delivery', () => {
   beforeAll(async () => {
     database = await createTestDatabase('notif_int');
     base = await receiver.start();
-    const config = loadConfig('notifications', 3004, notificationsConfigShape, {
-      DATABASE_NAME: database.name,
-      DATABASE_URL: database.serverUrl,
-      DATABASE_POOL_SIZE: '4',
+    app = await bootApp(database, {
       NOTIFICATIONS_ALLOW_PRIVATE_URLS: 'true',
       NOTIFICATIONS_DISPATCH_INTERVAL_MS: '20',
       NOTIFICATIONS_RETRY_BASE_MS: '20',
       NOTIFICATIONS_RETRY_MAX_MS: '200',
       NOTIFICATIONS_DELIVERY_TIMEOUT_MS: '500',
       NOTIFICATIONS_ENDPOINT_CONCURRENCY: '2',
-      LOG_LEVEL: 'error',
-    }) as unknown as NotificationsConfig;
-    const logger = new JsonLogger('notifications', 'error');
-    const platform = PlatformModule.forRoot({ service: 'notifications', config, logger, metrics: new Metrics('n') });
-    app = await NestFactory.create<NestFastifyApplication>(
-      NotificationsAppModule.register(config, platform),
-      new FastifyAdapter(),
-      {
-        logger: false,
-      },
-    );
-    app.useGlobalFilters(new ProblemFilter(logger));
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    });
     dataSource = app.get(DataSource);
   });
 
@@ -291,5 +297,66 @@ describe('webhook delivery', () => {
       url: `/v1/webhooks/${hook.id}/deliveries/00000000-0000-4000-8000-000000000000/redeliver`,
     });
     expect(unknown.statusCode).toBe(404);
+  });
+});
+
+describe('webhook SSRF guard (private URLs not allowed)', () => {
+  let database: TestDatabase;
+  let app: NestFastifyApplication;
+  const receiver = new Receiver();
+  let base: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('notif_ssrf');
+    base = await receiver.start();
+    app = await bootApp(database, { NOTIFICATIONS_DISPATCH_INTERVAL_MS: '20', NOTIFICATIONS_RETRY_BASE_MS: '20' });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await receiver.stop();
+    await database?.drop();
+  });
+
+  it.each([
+    'http://127.0.0.1:9/hook',
+    'http://localhost/hook',
+    'http://169.254.169.254/latest/meta-data',
+    'http://[::1]/x',
+  ])('refuses to subscribe %s with 422', async (url) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/webhooks', payload: { url, events: ['*'] } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'WEBHOOK_URL_FORBIDDEN', errors: [{ field: 'url' }] });
+  });
+
+  it('refuses to connect when a subscribed host turns private later (DNS rebinding): the attempt fails, nothing is sent', async () => {
+    const dataSource = app.get(DataSource);
+    // As if the hosts had resolved to public addresses at subscription time.
+    const hooks = {
+      '11111111-1111-4111-8111-111111111111': `${base}/literal`,
+      '22222222-2222-4222-8222-222222222222': base.replace('127.0.0.1', 'localhost') + '/by-name',
+    };
+    for (const [id, url] of Object.entries(hooks)) {
+      await dataSource.query(
+        `INSERT INTO webhooks (id, url, events, secret) VALUES ($1, $2, '{*}', 'a-secret-of-enough-length')`,
+        [id, url],
+      );
+    }
+    const e = event(700, 'payment.settled');
+    await dataSource.transaction((m) => DeliveryRepository.createForEvent(m, e, JSON.stringify(e), 1));
+    for (const id of Object.keys(hooks)) {
+      const dead = await waitFor('the refused attempt', async () => {
+        const r = await app.inject({ method: 'GET', url: `/v1/webhooks/${id}/deliveries` });
+        const item = r.json<{ items: DeliveryView[] }>().items[0];
+        return item?.status === 'DEAD' ? item : undefined;
+      });
+      expect(dead.attemptLog).toEqual([
+        expect.objectContaining({
+          statusCode: null,
+          error: expect.stringMatching(/^WEBHOOK_URL_FORBIDDEN: refusing to connect/),
+        }),
+      ]);
+    }
+    expect(receiver.received).toEqual([]);
   });
 });
