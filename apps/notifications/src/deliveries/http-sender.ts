@@ -76,7 +76,7 @@ export function postJson(
         res.on('error', (err) => finish(res.statusCode ?? null, err.message));
       },
     );
-    timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       finish(null, `timeout after ${options.timeoutMs} ms`);
       req.destroy();
     }, options.timeoutMs);
