@@ -162,6 +162,21 @@ describe('Payment API (POST /v1/payments, GET /v1/payments) against PostgreSQL',
       expect(later.body.id).toBe(created[0].body.id);
     });
 
+    it('answers 409 while the key is held by a request in flight, and creates the payment once it is released', async () => {
+      const key = randomUUID();
+      // Another session holding the key's lock is what an in-flight first request looks like.
+      await api.sql.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+      const before = await countRows(api.sql);
+      const busy = await post(body({ amount: '4.00' }), key);
+      expect(busy.status).toBe(409);
+      expect(busy.body).toMatchObject({ type: `${PROBLEM}idempotency-key-in-flight` });
+      expect(await countRows(api.sql)).toEqual(before);
+      await api.sql.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+      const free = await post(body({ amount: '4.00' }), key);
+      expect(free.status).toBe(201);
+      expect(free.headers.get('idempotent-replayed')).toBeNull();
+    });
+
     it('stores nothing for a request that fails validation, so the same key works once the body is fixed', async () => {
       const key = randomUUID();
       const before = await countRows(api.sql);

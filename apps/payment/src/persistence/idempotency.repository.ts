@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { IdempotencyKeyEntity } from './idempotency-key.entity';
 
 export interface StoredResponse {
   fingerprint: string;
@@ -14,38 +13,40 @@ export class IdempotencyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Claims the key for the current transaction without waiting: false while another request with
-   * the same key is in flight (→ 409). The lock goes with the transaction's commit or rollback, and
-   * the commit is visible before the lock is released, so whoever gets the lock next sees the record.
-   * Two keys with the same 64-bit hash would also exclude each other: a spurious 409, never a duplicate.
+   * Claims the key for the current transaction without waiting and reads its live record, in one
+   * round trip. `locked: false` while another request with the key is in flight (→ 409). The lock
+   * goes with the transaction's commit or rollback.
+   *
+   * The record is read with the statement's snapshot, taken just before the lock: a first request
+   * that commits and releases the lock in between is not seen here. The insert that follows then
+   * finds the key taken (ON CONFLICT sees committed rows regardless of snapshots) and the caller
+   * retries in a new transaction, which sees the record. Two keys with the same 64-bit hash also
+   * exclude each other: a spurious 409, never a duplicate.
    */
-  async tryLock(manager: EntityManager, key: string): Promise<boolean> {
-    const rows: { locked: boolean }[] = await manager.query(
-      'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
-      [key],
-    );
-    return rows[0]?.locked === true;
-  }
-
-  /** The live (unexpired) record of a key. Must run after tryLock, in a later statement (fresh snapshot). */
-  async find(manager: EntityManager, key: string, now: Date): Promise<StoredResponse | undefined> {
+  async claim(manager: EntityManager, key: string, now: Date): Promise<{ locked: boolean; known?: StoredResponse }> {
     const rows: {
-      fingerprint: string;
+      locked: boolean;
+      fingerprint: string | null;
       request_body: unknown;
-      response_status: number;
+      response_status: number | null;
       response_body: unknown;
     }[] = await manager.query(
-      `SELECT fingerprint, request_body, response_status, response_body
-         FROM idempotency_keys WHERE key = $1 AND expires_at > $2`,
+      `SELECT l.locked, k.fingerprint, k.request_body, k.response_status, k.response_body
+         FROM pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS l(locked)
+         LEFT JOIN idempotency_keys k ON l.locked AND k.key = $1 AND k.expires_at > $2`,
       [key, now],
     );
     const row = rows[0];
-    if (!row) return undefined;
+    if (!row?.locked) return { locked: false };
+    if (row.fingerprint === null || row.response_status === null) return { locked: true };
     return {
-      fingerprint: row.fingerprint,
-      requestBody: row.request_body,
-      responseStatus: row.response_status,
-      responseBody: row.response_body,
+      locked: true,
+      known: {
+        fingerprint: row.fingerprint,
+        requestBody: row.request_body,
+        responseStatus: row.response_status,
+        responseBody: row.response_body,
+      },
     };
   }
 
@@ -57,9 +58,5 @@ export class IdempotencyRepository {
       [now, batch],
     );
     return result[1];
-  }
-
-  async count(): Promise<number> {
-    return this.dataSource.getRepository(IdempotencyKeyEntity).count();
   }
 }

@@ -60,17 +60,18 @@ export class PaymentRepository {
   /**
    * The payment, its first history row and its idempotency record in one statement (one round
    * trip on the hot path). Foreign keys are checked at the end of the statement, when the payment
-   * row exists. The key may still be there expired but not yet purged: the caller holds the key's
-   * lock and found no live record, so replacing an expired one is the only conflict possible.
+   * row exists. An expired key not purged yet is replaced. Returns false when the key is live
+   * (a first request committed after the caller's lookup): the caller must roll back, since the
+   * payment rows of this statement were written regardless.
    */
   async insertInitiated(
     manager: EntityManager,
     applied: Applied<PaymentInitiated>,
     record: IdempotencyRecord,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const p = applied.payment.state;
     const c = applied.change;
-    await manager.query(
+    const rows: unknown[] = await manager.query(
       `WITH payment AS (
          INSERT INTO payments (id, debtor_account_id, creditor_account_id, amount_minor, currency, reference,
                                metadata, status, reason, version, correlation_id, created_at, updated_at)
@@ -86,7 +87,8 @@ export class PaymentRepository {
          fingerprint = EXCLUDED.fingerprint, request_body = EXCLUDED.request_body,
          response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
          payment_id = EXCLUDED.payment_id, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-       WHERE idempotency_keys.expires_at <= EXCLUDED.created_at`,
+       WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
+       RETURNING key`,
       [
         p.id,
         p.debtorAccountId,
@@ -109,6 +111,7 @@ export class PaymentRepository {
         record.expiresAt,
       ],
     );
+    return rows.length === 1;
   }
 
   /** The payment locked for the rest of the transaction (saga steps of one payment serialise here). */

@@ -20,9 +20,10 @@ export type SubmitOutcome =
   | { outcome: 'key-reused'; fields: string[] };
 
 /**
- * POST /v1/payments as one PostgreSQL transaction with a single commit and no waiting:
- *   claim the key (advisory lock, or 409) → replay / 422 if the key is known →
- *   else payment + history + idempotency record + payment.initiated outbox row, commit.
+ * POST /v1/payments as one PostgreSQL transaction with a single commit and no waiting, in three
+ * statements between BEGIN and COMMIT: claim the key and read its record (advisory lock, or 409)
+ * → replay / 422 if the key is known → else payment + history + idempotency record (one
+ * statement) and the payment.initiated outbox row.
  * Kafka is not involved: the relay publishes the outbox row later, so a broker outage never
  * fails the request.
  */
@@ -52,31 +53,15 @@ export class SubmitPaymentService {
   async submit(key: string, requestBody: unknown, input: NewPayment): Promise<SubmitOutcome> {
     const fingerprint = requestFingerprint(requestBody);
     const correlationId = currentCorrelationId() ?? randomUUID();
-    const outcome = await this.dataSource.transaction(async (manager): Promise<SubmitOutcome> => {
-      if (!(await this.idempotency.tryLock(manager, key))) return { outcome: 'in-flight' };
-      const now = new Date();
-      const known = await this.idempotency.find(manager, key, now);
-      if (known) {
-        if (known.fingerprint === fingerprint) {
-          return { outcome: 'replayed', status: known.responseStatus, body: known.responseBody };
-        }
-        return { outcome: 'key-reused', fields: differingFields(known.requestBody, requestBody) };
-      }
-      const applied = Payment.initiate(newPaymentId(), input, newEventStamp(correlationId, now));
-      const body = toPaymentView(applied.payment.state, [applied.change]);
-      await this.payments.insertInitiated(manager, applied, {
-        key,
-        fingerprint,
-        requestBody,
-        responseStatus: 201,
-        responseBody: body,
-        expiresAt: new Date(now.getTime() + this.config.PAYMENT_IDEMPOTENCY_TTL_HOURS * 3_600_000),
-      });
-      await this.outbox.append(manager, [
-        { topic: TOPICS.paymentEvents, key: input.debtorAccountId, event: applied.event },
-      ]);
-      return { outcome: 'created', status: 201, body, paymentId: applied.payment.id };
-    });
+    let outcome: SubmitOutcome;
+    try {
+      outcome = await this.attempt(key, fingerprint, requestBody, input, correlationId);
+    } catch (err) {
+      if (!(err instanceof KeyTakenMeanwhile)) throw err;
+      // The first request with this key committed between our lookup and our insert: its record
+      // is visible to a new transaction, which replays it (or answers 422).
+      outcome = await this.attempt(key, fingerprint, requestBody, input, correlationId);
+    }
     switch (outcome.outcome) {
       case 'created':
         this.created.inc();
@@ -93,4 +78,42 @@ export class SubmitPaymentService {
     }
     return outcome;
   }
+
+  private attempt(
+    key: string,
+    fingerprint: string,
+    requestBody: unknown,
+    input: NewPayment,
+    correlationId: string,
+  ): Promise<SubmitOutcome> {
+    return this.dataSource.transaction(async (manager): Promise<SubmitOutcome> => {
+      const now = new Date();
+      const claim = await this.idempotency.claim(manager, key, now);
+      if (!claim.locked) return { outcome: 'in-flight' };
+      if (claim.known) {
+        if (claim.known.fingerprint === fingerprint) {
+          return { outcome: 'replayed', status: claim.known.responseStatus, body: claim.known.responseBody };
+        }
+        return { outcome: 'key-reused', fields: differingFields(claim.known.requestBody, requestBody) };
+      }
+      const applied = Payment.initiate(newPaymentId(), input, newEventStamp(correlationId, now));
+      const body = toPaymentView(applied.payment.state, [applied.change]);
+      const stored = await this.payments.insertInitiated(manager, applied, {
+        key,
+        fingerprint,
+        requestBody,
+        responseStatus: 201,
+        responseBody: body,
+        expiresAt: new Date(now.getTime() + this.config.PAYMENT_IDEMPOTENCY_TTL_HOURS * 3_600_000),
+      });
+      if (!stored) throw new KeyTakenMeanwhile();
+      await this.outbox.append(manager, [
+        { topic: TOPICS.paymentEvents, key: input.debtorAccountId, event: applied.event },
+      ]);
+      return { outcome: 'created', status: 201, body, paymentId: applied.payment.id };
+    });
+  }
 }
+
+/** Rolls back an attempt whose key was stored by a concurrent first request after the lookup. */
+class KeyTakenMeanwhile extends Error {}
