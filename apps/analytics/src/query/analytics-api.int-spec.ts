@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { PaymentEvent } from '@paystream/contracts';
 import { JsonLogger, Metrics } from '@paystream/observability';
-import { loadConfig, PlatformModule, ProblemFilter } from '@paystream/platform';
+import { loadConfig, PlatformModule, ProblemFilter, setupOpenApi } from '@paystream/platform';
 import { createTestDatabase, TestDatabase } from '@paystream/testing';
 import { DataSource } from 'typeorm';
 import { writeChunkAggregate } from '../aggregate/aggregate.writer';
@@ -42,6 +42,7 @@ describe('analytics aggregates and API', () => {
       { logger: false },
     );
     app.useGlobalFilters(new ProblemFilter(logger));
+    setupOpenApi(app, 'analytics');
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     dataSource = app.get(DataSource);
@@ -53,6 +54,15 @@ describe('analytics aggregates and API', () => {
   });
 
   const window = 'from=2026-01-01T10:00:00Z&to=2026-01-01T11:00:00Z';
+
+  it('documents its API in OpenAPI', async () => {
+    const res = await app.inject({ method: 'GET', url: '/docs-json' });
+    const doc = res.json<{ paths: Record<string, { get: { responses: Record<string, unknown> } }> }>();
+    expect(doc.paths['/v1/analytics/summary'].get.responses['200']).toEqual({
+      description: '',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/SummaryDto' } } },
+    });
+  });
 
   it('adds concurrent chunks that share rows without losing a count or a minor unit, and without deadlock', async () => {
     // 8 chunks committing at once, all touching the same minute, status and account rows.

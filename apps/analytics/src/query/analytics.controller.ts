@@ -1,7 +1,8 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { fromMinor } from '@paystream/money';
 import { ApiProblemResponses, ProblemException } from '@paystream/platform';
+import { SummaryDto, TimeseriesDto } from '../openapi/analytics.dto';
 import { LatencySketch } from '../sketch/latency-sketch';
 import { MAX_SUMMARY_WINDOW_MS, MAX_TIMESERIES_MINUTES, parseWindow } from './analytics-query.schema';
 import { AnalyticsRepository } from './analytics.repository';
@@ -23,12 +24,26 @@ export interface TimeseriesView {
   points: Array<Figures & { minute: string }>;
 }
 
+const WindowQuery = () =>
+  applyDecorators(
+    ApiQuery({ name: 'currency', required: true, example: 'EUR' }),
+    ApiQuery({
+      name: 'from',
+      required: false,
+      description: 'ISO-8601; default 24 h before to, rounded down to its minute',
+    }),
+    ApiQuery({ name: 'to', required: false, description: 'ISO-8601, exclusive; default now' }),
+  );
+
 @ApiTags('analytics')
 @Controller('v1/analytics')
 export class AnalyticsController {
   constructor(private readonly analytics: AnalyticsRepository) {}
 
   @Get('summary')
+  @WindowQuery()
+  @ApiQuery({ name: 'top', required: false, description: 'top accounts to list, 0 to 100, default 10' })
+  @ApiOkResponse({ type: SummaryDto })
   @ApiProblemResponses(400)
   async summary(@Query() query: unknown): Promise<SummaryView> {
     const parsed = parseWindow(query, MAX_SUMMARY_WINDOW_MS);
@@ -53,6 +68,8 @@ export class AnalyticsController {
   }
 
   @Get('timeseries')
+  @WindowQuery()
+  @ApiOkResponse({ type: TimeseriesDto })
   @ApiProblemResponses(400)
   async timeseries(@Query() query: unknown): Promise<TimeseriesView> {
     const parsed = parseWindow(query, MAX_TIMESERIES_MINUTES * 60_000);

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiProblemResponses, ProblemException } from '@paystream/platform';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { DeliveryDto, DeliveryPageDto } from '../openapi/notifications.dto';
 import { assertUuid, notFound } from '../webhooks/webhooks.controller';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { DeliveryRepository, DeliveryView } from './delivery.repository';
@@ -15,6 +16,9 @@ export class DeliveriesController {
 
   /** Every delivery of the webhook, newest first, each with its full attempt log. */
   @Get()
+  @ApiOkResponse({ type: DeliveryPageDto })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiProblemResponses(400, 404)
   async list(
     @Param('id') id: string,
@@ -36,6 +40,7 @@ export class DeliveriesController {
   }
 
   @Get(':deliveryId')
+  @ApiOkResponse({ type: DeliveryDto })
   @ApiProblemResponses(404)
   async get(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<DeliveryView> {
     assertUuid(id, 'webhook');
@@ -48,6 +53,7 @@ export class DeliveriesController {
   /** Manual redelivery: one more attempt as soon as the dispatcher polls, also for dead ones. */
   @Post(':deliveryId/redeliver')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: DeliveryDto })
   @ApiProblemResponses(404)
   async redeliver(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<DeliveryView> {
     assertUuid(id, 'webhook');

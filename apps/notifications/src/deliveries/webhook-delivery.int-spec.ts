@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JsonLogger, Metrics } from '@paystream/observability';
-import { loadConfig, PlatformModule, ProblemFilter } from '@paystream/platform';
+import { loadConfig, PlatformModule, ProblemFilter, setupOpenApi } from '@paystream/platform';
 import { createTestDatabase, TestDatabase, waitFor } from '@paystream/testing';
 import { DataSource } from 'typeorm';
 import { NotificationsAppModule } from '../app.module';
@@ -92,6 +92,7 @@ async function bootApp(database: TestDatabase, env: Record<string, string>): Pro
     { logger: false },
   );
   app.useGlobalFilters(new ProblemFilter(logger));
+  setupOpenApi(app, 'notifications');
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
@@ -146,6 +147,15 @@ describe('webhook delivery', () => {
       return created;
     });
   }
+
+  it('documents its API in OpenAPI', async () => {
+    const res = await app.inject({ method: 'GET', url: '/docs-json' });
+    const doc = res.json<{ paths: Record<string, { get: { responses: Record<string, unknown> } }> }>();
+    expect(doc.paths['/v1/webhooks/{id}/deliveries'].get.responses['200']).toEqual({
+      description: '',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/DeliveryPageDto' } } },
+    });
+  });
 
   it('manages subscriptions: create with a generated secret, read without it, list, delete', async () => {
     const created = await createWebhook({ url: `${base}/crud`, events: ['payment.settled'] });

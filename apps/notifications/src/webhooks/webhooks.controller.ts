@@ -1,7 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiProblemResponses, APP_CONFIG, ProblemException } from '@paystream/platform';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { NotificationsConfig } from '../config';
+import {
+  CreateWebhookRequestDto,
+  RotateSecretRequestDto,
+  WebhookDto,
+  WebhookListDto,
+} from '../openapi/notifications.dto';
 import { checkWebhookUrl } from './url-guard';
 import { generateSecret, Webhook } from './webhook';
 import { createWebhookBody, parseBody, rotateSecretBody } from './webhook-request.schema';
@@ -50,6 +56,8 @@ export class WebhooksController {
 
   @Post()
   @HttpCode(201)
+  @ApiBody({ type: CreateWebhookRequestDto })
+  @ApiCreatedResponse({ type: WebhookDto })
   @ApiProblemResponses(400, 422)
   async create(@Body() body: unknown): Promise<WebhookView> {
     const parsed = parseBody(createWebhookBody, body);
@@ -72,11 +80,13 @@ export class WebhooksController {
   }
 
   @Get()
+  @ApiOkResponse({ type: WebhookListDto })
   async list(): Promise<{ items: WebhookView[] }> {
     return { items: (await this.webhooks.list()).map((w) => view(w)) };
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: WebhookDto })
   @ApiProblemResponses(404)
   async get(@Param('id') id: string): Promise<WebhookView> {
     assertUuid(id, 'webhook');
@@ -87,6 +97,7 @@ export class WebhooksController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse()
   @ApiProblemResponses(404)
   async delete(@Param('id') id: string): Promise<void> {
     assertUuid(id, 'webhook');
@@ -96,6 +107,8 @@ export class WebhooksController {
   /** A new secret signs from now on; the old one keeps signing (a second v1=) until it expires. */
   @Post(':id/rotate-secret')
   @HttpCode(200)
+  @ApiBody({ type: RotateSecretRequestDto, required: false })
+  @ApiOkResponse({ type: WebhookDto })
   @ApiProblemResponses(400, 404)
   async rotate(@Param('id') id: string, @Body() body: unknown): Promise<WebhookView> {
     assertUuid(id, 'webhook');
