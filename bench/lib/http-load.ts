@@ -9,8 +9,6 @@ export interface HttpLoadOptions {
   method?: 'GET' | 'POST' | 'PUT';
   headers?: Record<string, string>;
   body?: string;
-  /** Fixed offered rate over all connections (requests/s); unbounded when absent. */
-  ratePerSecond?: number;
   /** Called for every request: per-request bodies and headers (e.g. a fresh Idempotency-Key). */
   nextRequest?: () => { headers?: Record<string, string>; body?: string };
   timeoutSeconds?: number;
@@ -30,8 +28,10 @@ export interface HttpLoadResult {
 }
 
 /**
- * autocannon with exact percentiles: it summarises latency without p95, so every response's
- * time is collected here and summarised with the same code as every other benchmark.
+ * Closed-loop load (each connection sends its next request when the previous one answered): the
+ * maximum a service sustains at a concurrency. autocannon with exact percentiles: it summarises
+ * latency without p95, so every response's time is collected here and summarised with the same
+ * code as every other benchmark. For a fixed offered rate use fixedRateLoad().
  */
 export async function httpLoad(options: HttpLoadOptions): Promise<HttpLoadResult> {
   const latencies: number[] = [];
@@ -40,7 +40,6 @@ export async function httpLoad(options: HttpLoadOptions): Promise<HttpLoadResult
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
-    overallRate: options.ratePerSecond,
     timeout: options.timeoutSeconds ?? 10,
     method: options.method ?? 'GET',
     headers: { 'content-type': 'application/json', ...options.headers },
