@@ -144,13 +144,19 @@ export class DeliveryRepository {
     return this.dataSource.transaction(async (manager) => {
       const candidates = await sqlRows<{ id: string; webhook_id: string }>(
         manager,
+        // Webhooks already at their limit are left out here, so that one endpoint with a
+        // large backlog cannot fill every candidate slot and starve the others.
         `SELECT id, webhook_id FROM webhook_deliveries
           WHERE status = 'PENDING' AND next_attempt_at <= now()
             AND (claimed_until IS NULL OR claimed_until <= now())
+            AND webhook_id NOT IN (
+              SELECT webhook_id FROM webhook_deliveries
+               WHERE claimed_until IS NOT NULL AND claimed_until > now() AND status = 'PENDING'
+               GROUP BY webhook_id HAVING count(*) >= $2)
           ORDER BY next_attempt_at
           LIMIT $1
           FOR UPDATE SKIP LOCKED`,
-        [limit * 4],
+        [limit * 4, perWebhook],
       );
       if (candidates.length === 0) return [];
       const webhookIds = [...new Set(candidates.map((c) => c.webhook_id))];
@@ -158,7 +164,8 @@ export class DeliveryRepository {
       const busy = await sqlRows<{ webhook_id: string; n: string }>(
         manager,
         `SELECT webhook_id, count(*) AS n FROM webhook_deliveries
-          WHERE webhook_id = ANY($1::uuid[]) AND status = 'PENDING' AND claimed_until > now()
+          WHERE webhook_id = ANY($1::uuid[]) AND claimed_until IS NOT NULL AND claimed_until > now()
+            AND status = 'PENDING'
           GROUP BY webhook_id`,
         [webhookIds],
       );
