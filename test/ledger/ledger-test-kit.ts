@@ -96,7 +96,8 @@ export function outcomeOf(result: LedgerResultEvent): PaymentSettled | PaymentFa
 /** Reads a results topic from the start, keeping the first result per payment (the relay may repeat one). */
 export class ResultsReader {
   readonly byPayment = new Map<string, LedgerResultEvent>();
-  readonly eventIds = new Map<string, number>();
+  /** Distinct result event ids per payment: more than one would be a second decision. */
+  readonly resultIds = new Map<string, Set<string>>();
   private consumer?: Consumer;
 
   constructor(
@@ -113,7 +114,9 @@ export class ResultsReader {
       eachMessage: async ({ message }) => {
         if (!message.value) return;
         const event = (await this.codec.decode(this.topic, message.value)) as LedgerResultEvent;
-        this.eventIds.set(event.eventId, (this.eventIds.get(event.eventId) ?? 0) + 1);
+        const ids = this.resultIds.get(event.paymentId) ?? new Set<string>();
+        ids.add(event.eventId);
+        this.resultIds.set(event.paymentId, ids);
         if (!this.byPayment.has(event.paymentId)) this.byPayment.set(event.paymentId, event);
       },
     });

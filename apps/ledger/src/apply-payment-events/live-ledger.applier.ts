@@ -14,8 +14,6 @@ import { APP_CONFIG } from '@paystream/platform';
 import { v7 as uuidv7 } from 'uuid';
 import type { LedgerConfig } from '../config';
 import { ImpossiblePaymentError, decideAuthorization } from '../domain/decide-authorization';
-import { checkSettlement } from '../domain/settlement-check';
-import { findEntryOfPayment, isDecided } from '../persistence/journal.writer';
 import { minorOf, postingLinesOf, timeOf } from './event-terms';
 import { LiveBatch } from './live-batch';
 
@@ -61,7 +59,7 @@ export class LiveLedgerApplier {
   }
 
   private batch(ctx: LedgerBatchContext): LiveBatch {
-    const batch = ctx.batchState(BATCH, () => new LiveBatch());
+    const batch = ctx.batchState(BATCH, () => new LiveBatch((m) => this.mismatchAlarm.inc({ reason: m.reason })));
     ctx.deferUntilCommit(BATCH, (manager) => batch.flush(manager));
     return batch;
   }
@@ -70,8 +68,10 @@ export class LiveLedgerApplier {
     const batch = this.batch(ctx);
     const { debtorAccountId, creditorAccountId, currency } = event.data;
     // The runtime dedupes by eventId; a second authorization of one payment (another eventId)
-    // must not produce a second decision either.
-    if (batch.decided.has(event.paymentId) || (await isDecided(ctx.manager, event.paymentId))) return;
+    // must not produce a second decision either (checked against the database at flush).
+    if (batch.decided.has(event.paymentId)) {
+      throw new PermanentError('ALREADY_DECIDED', `payment ${event.paymentId} authorized twice in one batch`);
+    }
 
     const payment = {
       paymentId: event.paymentId,
@@ -126,16 +126,14 @@ export class LiveLedgerApplier {
     this.decisions.inc({ outcome: decision.kind === 'post' ? 'posted' : decision.reason });
   }
 
-  private async onSettled(event: PaymentSettled, ctx: LedgerBatchContext): Promise<void> {
+  private onSettled(event: PaymentSettled, ctx: LedgerBatchContext): Promise<void> {
     const batch = this.batch(ctx);
-    const settled = { journalEntryId: event.data.journalEntryId, postings: postingLinesOf(event.data.postings) };
-    const journal =
-      batch.entriesByPayment.get(event.paymentId) ?? (await findEntryOfPayment(ctx.manager, event.paymentId));
-    const mismatch = checkSettlement(journal, settled);
-    if (mismatch) {
-      batch.mismatches.push({ eventId: event.eventId, paymentId: event.paymentId, ...mismatch });
-      this.mismatchAlarm.inc({ reason: mismatch.reason });
-    }
+    batch.settle({
+      eventId: event.eventId,
+      paymentId: event.paymentId,
+      journalEntryId: event.data.journalEntryId,
+      postings: postingLinesOf(event.data.postings),
+    });
     batch.outcomes.push({
       paymentId: event.paymentId,
       status: 'SETTLED',
@@ -143,6 +141,7 @@ export class LiveLedgerApplier {
       eventId: event.eventId,
       occurredAt: timeOf(event.occurredAt),
     });
+    return Promise.resolve();
   }
 
   private onFailed(event: PaymentFailed, ctx: LedgerBatchContext): Promise<void> {

@@ -59,15 +59,16 @@ export async function lockAccounts(sql: Sql, ids: readonly string[]): Promise<Ac
   }));
 }
 
-/** True when the payment already has an entry or a refusal (a second payment.authorized). */
-export async function isDecided(sql: Sql, paymentId: string): Promise<boolean> {
-  const found = await rows<{ one: number }>(
+/** The payments among `paymentIds` that already have an entry or a refusal. */
+export async function alreadyDecided(sql: Sql, paymentIds: readonly string[]): Promise<string[]> {
+  if (!paymentIds.length) return [];
+  const found = await rows<{ payment_id: string }>(
     sql,
-    `SELECT 1 AS one FROM journal_entries WHERE payment_id = $1
-     UNION ALL SELECT 1 FROM refusals WHERE payment_id = $1 LIMIT 1`,
-    [paymentId],
+    `SELECT payment_id FROM journal_entries WHERE payment_id = ANY($1::varchar[])
+     UNION ALL SELECT payment_id FROM refusals WHERE payment_id = ANY($1::varchar[])`,
+    [[...paymentIds]],
   );
-  return found.length > 0;
+  return found.map((r) => r.payment_id);
 }
 
 /**
@@ -174,22 +175,30 @@ export async function insertMismatches(sql: Sql, mismatches: readonly MismatchRo
   );
 }
 
-/** The journal's entry of a payment with its postings, for the settlement check. */
-export async function findEntryOfPayment(
+export interface StoredEntry {
+  id: string;
+  postings: { accountId: string; amount: bigint; currency: string }[];
+}
+
+/** The journal entries of these payments with their postings, by payment id (settlement checks). */
+export async function findEntriesOfPayments(
   sql: Sql,
-  paymentId: string,
-): Promise<{ id: string; postings: { accountId: string; amount: bigint; currency: string }[] } | undefined> {
-  const found = await rows<{ id: string; account_id: string; amount: string; currency: string }>(
+  paymentIds: readonly string[],
+): Promise<Map<string, StoredEntry>> {
+  const entries = new Map<string, StoredEntry>();
+  if (!paymentIds.length) return entries;
+  const found = await rows<{ payment_id: string; id: string; account_id: string; amount: string; currency: string }>(
     sql,
-    `SELECT e.id, p.account_id, p.amount, p.currency FROM journal_entries e
-       JOIN postings p ON p.entry_id = e.id WHERE e.payment_id = $1 ORDER BY p.seq`,
-    [paymentId],
+    `SELECT e.payment_id, e.id, p.account_id, p.amount, p.currency FROM journal_entries e
+       JOIN postings p ON p.entry_id = e.id WHERE e.payment_id = ANY($1::varchar[]) ORDER BY e.payment_id, p.seq`,
+    [[...paymentIds]],
   );
-  if (!found.length) return undefined;
-  return {
-    id: found[0].id,
-    postings: found.map((r) => ({ accountId: r.account_id, amount: BigInt(r.amount), currency: r.currency })),
-  };
+  for (const r of found) {
+    let entry = entries.get(r.payment_id);
+    if (!entry) entries.set(r.payment_id, (entry = { id: r.id, postings: [] }));
+    entry.postings.push({ accountId: r.account_id, amount: BigInt(r.amount), currency: r.currency });
+  }
+  return entries;
 }
 
 /** Balances from the postings (the rebuild derives them once at the end instead of per batch). */

@@ -1,7 +1,8 @@
 import type { PaymentEvent } from '@paystream/contracts';
 import { ExactlyOnceConsumer, SchemaRegistryCodec, kafkaClientConfig } from '@paystream/messaging';
-import { createDataSource, ensureDatabase, migrateUnderLock } from '@paystream/persistence';
+import { createDataSource, databaseUrl, ensureDatabase, migrateUnderLock } from '@paystream/persistence';
 import { Kafka } from 'kafkajs';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { LedgerConfig } from '../config';
 import { ledgerMigrations } from '../migrations';
@@ -41,7 +42,10 @@ export interface RebuildResult {
 }
 
 function timestamp(now = new Date()): string {
-  return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return now
+    .toISOString()
+    .replace(/[-:T.Z]/g, '')
+    .slice(0, 17);
 }
 
 export function openDatabase(config: LedgerConfig, database: string, poolSize: number): DataSource {
@@ -85,6 +89,16 @@ async function copyAccountDefinitions(live: Sql, target: Sql): Promise<number> {
   return accounts.length;
 }
 
+async function onServer(config: LedgerConfig, statement: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl(config.DATABASE_URL, 'postgres') });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 async function topicSize(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
@@ -124,6 +138,10 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
   if (!(await ensureDatabase(config.DATABASE_URL, database))) {
     throw new Error(`database ${database} already exists: a rebuild needs a fresh one`);
   }
+  // A half-done rebuild is thrown away and started again, so its batches need not wait for the
+  // WAL flush; the setting is reset before the final balance update, whose synchronous commit
+  // makes everything before it durable too.
+  await onServer(config, `ALTER DATABASE "${database}" SET synchronous_commit = off`);
   const target = openDatabase(config, database, 8);
   const live = openDatabase(config, config.DATABASE_NAME, 2);
   await target.initialize();
@@ -163,7 +181,11 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     const seconds = (Date.now() - started) / 1000;
     const applySeconds = (Date.now() - (applier.firstEventAt ?? started)) / 1000;
 
-    await recomputeBalances(target);
+    await onServer(config, `ALTER DATABASE "${database}" RESET synchronous_commit`);
+    await target.transaction(async (m) => {
+      await m.query('SET LOCAL synchronous_commit = on');
+      await recomputeBalances(m);
+    });
     const endOffsets = Object.fromEntries(
       (
         await rows<{ partition: number; next_offset: string }>(

@@ -1,0 +1,403 @@
+/**
+ * Ledger benchmark (issue 5): the live apply rate of the ledger service (a process, as deployed)
+ * and the rebuild rate, each against a raw kafkajs `eachBatch` consumer reading the same topic in
+ * the same run. `node dist/bench/ledger.bench.js [--payments N] [--partitions P] [--json out.json]`.
+ * Progress goes to stderr; the JSON is {name, metrics, ratios}.
+ */
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { PaymentEvent } from '@paystream/contracts';
+import { SchemaRegistryCodec, eventHeaders, toKafkaHeaders } from '@paystream/messaging';
+import { fromMinor } from '@paystream/money';
+import { databaseUrl, ensureDatabase } from '@paystream/persistence';
+import { loadConfig } from '@paystream/platform';
+import { Admin, Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+
+const ROOT = path.resolve(__dirname, '../..');
+const log = (msg: string) => process.stderr.write(`[ledger.bench] ${msg}\n`);
+
+const { values: args } = parseArgs({
+  options: {
+    payments: { type: 'string', default: '20000' },
+    partitions: { type: 'string', default: '4' },
+    accounts: { type: 'string', default: '50' },
+    json: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    /** Leave the topic and databases for profiling (prints the environment to reuse). */
+    keep: { type: 'boolean', default: false },
+  },
+});
+const PAYMENTS = args.quick ? 5000 : Number(args.payments);
+const PARTITIONS = Number(args.partitions);
+const ACCOUNTS = Number(args.accounts);
+
+const stamp = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const env = {
+  ...process.env,
+  DATABASE_NAME: `paystream_bench_ledger_${stamp}`,
+  LEDGER_PAYMENT_EVENTS_TOPIC: `bench-ledger-payments-${stamp}`,
+  LEDGER_RESULTS_TOPIC: `bench-ledger-results-${stamp}`,
+  LEDGER_CONSUMER_GROUP: `bench-ledger-${stamp}`,
+  LEDGER_PARTITIONS_CONCURRENTLY: String(PARTITIONS),
+  PORT: String(3950 + Math.floor(Math.random() * 40)),
+  LOG_LEVEL: 'warn',
+};
+// The shared variables only: the bench talks to the ledger through its process and its CLI.
+const config = loadConfig('ledger', 3001, {}, env);
+const topic = env.LEDGER_PAYMENT_EVENTS_TOPIC;
+const kafka = new Kafka({ clientId: 'ledger-bench', brokers: [...config.KAFKA_BROKERS], logLevel: logLevel.NOTHING });
+const base = `http://127.0.0.1:${config.PORT}`;
+
+async function sql<T>(text: string, params: unknown[] = [], database = config.DATABASE_NAME): Promise<T[]> {
+  const client = new Client({ connectionString: databaseUrl(config.DATABASE_URL, database) });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function startLedger() {
+  const nodeArgs = process.env.BENCH_LEDGER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/apps/ledger/src/main.js')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+    if (args.keep) process.stderr.write(d);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    async ready() {
+      await until('the ledger ready', async () => {
+        if (child.exitCode !== null) throw new Error(`ledger exited: ${stderr}`);
+        return fetch(`${base}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      });
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function produce(events: PaymentEvent[], codec: SchemaRegistryCodec): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 1000) {
+      const chunk = events.slice(i, i + 1000);
+      const values = await Promise.all(chunk.map((e) => codec.encode(topic, e)));
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: chunk.map((e, j) => ({
+          key: e.data.debtorAccountId,
+          value: values[j],
+          headers: toKafkaHeaders(eventHeaders(e)),
+        })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+function paymentEvents(): PaymentEvent[] {
+  const events: PaymentEvent[] = [];
+  const t0 = Date.now() - PAYMENTS * 10;
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < PAYMENTS; i++) {
+    const debtorAccountId = random() < 0.4 ? 'fund' : `acct-${Math.floor(random() * ACCOUNTS)}`;
+    let creditorAccountId = `acct-${Math.floor(random() * ACCOUNTS)}`;
+    if (creditorAccountId === debtorAccountId) creditorAccountId = 'acct-sink';
+    const terms = {
+      debtorAccountId,
+      creditorAccountId,
+      amount: fromMinor(BigInt(100 + (i % 5000)), 'EUR'),
+      currency: 'EUR',
+    };
+    const envelope = { paymentId: `bench-${stamp}-${i}`, correlationId: `c-${i}` };
+    const at = (k: number) => new Date(t0 + i * 10 + k).toISOString();
+    events.push(
+      {
+        ...envelope,
+        eventId: uuidv7(),
+        type: 'payment.initiated',
+        occurredAt: at(0),
+        version: 1,
+        data: { ...terms, reference: null, metadata: null },
+      },
+      {
+        ...envelope,
+        eventId: uuidv7(),
+        type: 'payment.authorized',
+        occurredAt: at(1),
+        version: 2,
+        data: { ...terms, riskScore: 1, ruleVersion: 1 },
+      },
+    );
+  }
+  return events;
+}
+
+/** The payment service's part: settle what the ledger posted, fail what it refused. */
+async function outcomeEvents(): Promise<PaymentEvent[]> {
+  const posted = await sql<{ payment_id: string; id: string; postings: { account_id: string; amount: string }[] }>(
+    `SELECT e.payment_id, e.id, json_agg(json_build_object('account_id', p.account_id, 'amount', p.amount::text)
+              ORDER BY p.seq) AS postings
+       FROM journal_entries e JOIN postings p ON p.entry_id = e.id GROUP BY e.id`,
+  );
+  const refused = await sql<{
+    payment_id: string;
+    reason: string;
+    debtor_account_id: string;
+    creditor_account_id: string;
+    amount: string;
+  }>(`SELECT payment_id, reason, debtor_account_id, creditor_account_id, amount::text FROM refusals`);
+  const envelope = (paymentId: string) => ({
+    paymentId,
+    eventId: uuidv7(),
+    occurredAt: new Date().toISOString(),
+    correlationId: `c-${paymentId}`,
+    version: 3,
+  });
+  return [
+    ...posted.map((e): PaymentEvent => {
+      const postings = e.postings.map((p) => ({
+        accountId: p.account_id,
+        amount: fromMinor(BigInt(p.amount), 'EUR'),
+        currency: 'EUR',
+      }));
+      return {
+        ...envelope(e.payment_id),
+        type: 'payment.settled',
+        data: {
+          debtorAccountId: postings[0].accountId,
+          creditorAccountId: postings[1].accountId,
+          amount: postings[1].amount,
+          currency: 'EUR',
+          journalEntryId: e.id,
+          postings,
+        },
+      };
+    }),
+    ...refused.map((r): PaymentEvent => ({
+      ...envelope(r.payment_id),
+      type: 'payment.failed',
+      data: {
+        debtorAccountId: r.debtor_account_id,
+        creditorAccountId: r.creditor_account_id,
+        amount: fromMinor(BigInt(r.amount), 'EUR'),
+        currency: 'EUR',
+        reason: r.reason,
+      },
+    })),
+  ];
+}
+
+async function count(table: string): Promise<number> {
+  const [r] = await sql<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
+  return Number(r.n);
+}
+
+/** The baseline: a plain kafkajs eachBatch consumer of the same topic (no decoding, no database). */
+async function rawConsume(total: number): Promise<{ events: number; seconds: number; eventsPerSecond: number }> {
+  const consumer = kafka.consumer({ groupId: `bench-ledger-raw-${stamp}` });
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async (payload) => {
+      first ||= Date.now();
+      seen += payload.batch.messages.length;
+      payload.resolveOffset(payload.batch.lastOffset());
+      last = Date.now();
+      await payload.heartbeat();
+    },
+  });
+  await until('the raw consumer at the end', () => Promise.resolve(seen >= total));
+  await consumer.disconnect();
+  const seconds = (last - first) / 1000;
+  return { events: seen, seconds, eventsPerSecond: Math.round(seen / seconds) };
+}
+
+interface RebuildResult {
+  database: string;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  matches: boolean;
+  rebuilt: { entries: number };
+}
+
+/** The rebuild CLI as an operator runs it; its progress bar goes to our stderr. */
+function runRebuild(): Promise<RebuildResult> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/ledger/src/rebuild/rebuild.cli.js'), '--json'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as RebuildResult);
+      } catch {
+        reject(new Error(`rebuild exited ${code} without a result: ${stdout}`));
+      }
+    }),
+  );
+}
+
+function pick(source: Record<string, string | undefined>, keys: string[]): Record<string, string | undefined> {
+  return Object.fromEntries(keys.map((k) => [k, source[k]]));
+}
+
+async function cleanUp(admin: Admin, topics: string[], databases: string[]): Promise<void> {
+  await admin.deleteTopics({ topics: [...topics, `${topic}.${env.LEDGER_CONSUMER_GROUP}.dlq`] }).catch(() => undefined);
+  for (const db of databases) {
+    if (!db.startsWith('paystream_bench_ledger_')) continue;
+    await sql(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`, [], 'postgres').catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const created: string[] = [topic, env.LEDGER_RESULTS_TOPIC];
+  const databases = [config.DATABASE_NAME];
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: created.map((t) => ({ topic: t, numPartitions: PARTITIONS, replicationFactor: 1 })),
+    });
+    const codec = await SchemaRegistryCodec.create({ url: config.SCHEMA_REGISTRY_URL });
+    await ensureDatabase(config.DATABASE_URL, config.DATABASE_NAME);
+
+    log(`live ledger: ${PAYMENTS} payments (${PAYMENTS * 2} events) on ${PARTITIONS} partitions, ${ACCOUNTS} accounts`);
+    const ledger = startLedger();
+    await ledger.ready();
+    const open = (body: object) =>
+      fetch(`${base}/v1/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    await open({ id: 'fund', currency: 'EUR', allowOverdraft: true });
+    await open({ id: 'acct-sink', currency: 'EUR' });
+    for (let i = 0; i < ACCOUNTS; i++) await open({ id: `acct-${i}`, currency: 'EUR' });
+
+    await produce(paymentEvents(), codec);
+    const decided = async () => (await count('journal_entries')) + (await count('refusals'));
+    let liveStart = 0;
+    let lastReport = Date.now();
+    await until('every payment decided', async () => {
+      const n = await decided();
+      if (n > 0 && !liveStart) liveStart = Date.now();
+      if (Date.now() - lastReport > 2000) {
+        lastReport = Date.now();
+        log(`live: ${n}/${PAYMENTS} decided`);
+      }
+      return n === PAYMENTS;
+    });
+    const liveSeconds = (Date.now() - liveStart) / 1000;
+    const live = {
+      payments: PAYMENTS,
+      seconds: liveSeconds,
+      paymentsPerSecond: Math.round(PAYMENTS / liveSeconds),
+      eventsPerSecond: Math.round((PAYMENTS * 2) / liveSeconds),
+      entries: await count('journal_entries'),
+    };
+    log(`live: ${live.paymentsPerSecond} payments/s (${live.eventsPerSecond} events/s)`);
+
+    const outcomes = await outcomeEvents();
+    await produce(outcomes, codec);
+    await until('outcomes applied', async () => (await count('payment_outcomes')) === PAYMENTS);
+    await ledger.stop();
+    const totalEvents = PAYMENTS * 3;
+
+    log(`raw kafkajs eachBatch consumer over ${totalEvents} events`);
+    const raw = await rawConsume(totalEvents);
+    log(`raw: ${raw.eventsPerSecond} events/s`);
+
+    log('rebuild (npm run ledger:rebuild)');
+    const rebuild = await runRebuild();
+    databases.push(rebuild.database);
+    log(`rebuild: ${rebuild.eventsPerSecond} events/s, checksums ${rebuild.matches ? 'match' : 'DIFFER'}`);
+
+    const report = {
+      name: 'ledger',
+      metrics: {
+        payments: PAYMENTS,
+        partitions: PARTITIONS,
+        accounts: ACCOUNTS,
+        liveApplyPaymentsPerSecond: live.paymentsPerSecond,
+        liveApplyEventsPerSecond: live.eventsPerSecond,
+        liveApplySeconds: live.seconds,
+        rebuildEvents: rebuild.events,
+        rebuildEventsPerSecond: rebuild.eventsPerSecond,
+        rebuildSecondsIncludingGroupJoin: rebuild.seconds,
+        rebuildChecksumMatches: rebuild.matches,
+        rebuildEntries: rebuild.rebuilt.entries,
+        rawConsumeEventsPerSecond: raw.eventsPerSecond,
+        rawConsumeEvents: raw.events,
+      },
+      ratios: {
+        rebuildVsRawConsume: Number((rebuild.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
+        liveApplyVsRawConsume: Number((live.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
+      },
+      targets: {
+        rebuildEventsPerSecond: { target: 20000, met: rebuild.eventsPerSecond >= 20000 },
+        rebuildVsRawConsume: { target: 0.5, met: rebuild.eventsPerSecond >= 0.5 * raw.eventsPerSecond },
+      },
+    };
+    const text = JSON.stringify(report, null, 2);
+    if (args.json) writeFileSync(args.json, text + '\n');
+    process.stdout.write(text + '\n');
+  } finally {
+    if (args.keep)
+      log(
+        `kept for profiling: ${JSON.stringify(
+          pick(
+            env,
+            Object.keys(env).filter((k) => /^(DATABASE|LEDGER)_/.test(k)),
+          ),
+        )}`,
+      );
+    else await cleanUp(admin, created, databases);
+    await admin.disconnect();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
