@@ -99,7 +99,7 @@ describe('risk service: kill -9 mid-stream', () => {
         await producer.send(input, wave);
         sent += wave.length;
         // Paced so that the kill below lands while events are still arriving.
-        await new Promise((r) => setTimeout(r, 60));
+        await new Promise((r) => setTimeout(r, 100));
       }
     })();
 

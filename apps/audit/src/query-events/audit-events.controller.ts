@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { AuditRecord } from '../chain/audit-record';
 import { validate } from '../http/validation';
+import { AuditEventsPageDto } from '../openapi/audit.dto';
 import { AuditTrailRepository } from '../persistence/audit-trail.repository';
 
 const id = z.string().min(1).max(64);
@@ -65,7 +66,7 @@ export class AuditEventsController {
   @ApiQuery({ name: 'to', required: false, description: 'occurredAt < to (ISO-8601)' })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  @ApiOkResponse({ description: '{items, nextCursor}' })
+  @ApiOkResponse({ type: AuditEventsPageDto })
   @ApiProblemResponses(400)
   async list(@Query() raw: unknown): Promise<AuditEventsPage> {
     const q = validate(eventsQuery, raw);

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JsonLogger, Metrics } from '@paystream/observability';
-import { loadConfig, PlatformModule, ProblemFilter } from '@paystream/platform';
+import { loadConfig, PlatformModule, ProblemFilter, setupOpenApi } from '@paystream/platform';
 import type { TestDatabase } from '@paystream/testing';
 import { AuditAppModule } from '../app.module';
 import { AuditConfig, auditConfigShape } from '../config';
@@ -27,6 +27,7 @@ export async function createAuditTestApp(
     },
   );
   app.useGlobalFilters(new ProblemFilter(logger));
+  setupOpenApi(app, 'audit');
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

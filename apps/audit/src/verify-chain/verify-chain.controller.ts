@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { VerifyResultDto } from '../openapi/audit.dto';
 import { VerifyChainService, VerifyResult } from './verify-chain.service';
 
 @ApiTags('audit')
@@ -12,7 +13,7 @@ export class VerifyChainController {
     summary: 'Recompute the hash chain',
     description: '{valid, events, firstInvalid?}: firstInvalid names the first record whose link is broken and why.',
   })
-  @ApiOkResponse({ description: 'The verification result (200 whether or not the chain is valid)' })
+  @ApiOkResponse({ type: VerifyResultDto, description: '200 whether or not the chain is valid' })
   verify(): Promise<VerifyResult> {
     return this.service.verify();
   }

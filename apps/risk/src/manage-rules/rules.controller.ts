@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Headers, Put, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CORRELATION_HEADER, currentCorrelationId } from '@paystream/observability';
 import { ApiProblemResponses } from '@paystream/platform';
 import { z } from 'zod';
 import { validate } from '../http/validation';
+import { RiskRulesDto, RuleChangeDto, RuleHistoryDto, RuleVersionDto } from '../openapi/risk.dto';
 import { RuleChange, RuleVersion } from '../persistence/rules.repository';
 import { riskRulesSchema } from '../rules/risk-rules';
 import { RulesService } from './rules.service';
@@ -39,14 +40,15 @@ export class RulesController {
 
   @Get()
   @ApiOperation({ summary: 'The rules in force, with their version' })
-  @ApiOkResponse({ description: '{version, changedAt, rules}' })
+  @ApiOkResponse({ type: RuleVersionDto })
   async get(): Promise<RuleVersionView> {
     return versionView(await this.rules.current());
   }
 
   @Put()
   @ApiOperation({ summary: 'Replace the rules: a new version, in force from the next event on' })
-  @ApiOkResponse({ description: '{version, changedAt, rules, previousVersion, previous}' })
+  @ApiBody({ type: RiskRulesDto })
+  @ApiOkResponse({ type: RuleChangeDto })
   @ApiProblemResponses(400)
   async put(@Body() body: unknown, @Headers(CORRELATION_HEADER) given?: string): Promise<RuleChangeView> {
     const rules = validate(riskRulesSchema, body);
@@ -57,6 +59,7 @@ export class RulesController {
 
   @Get('history')
   @ApiOperation({ summary: 'Every rule change, newest first: version, time, previous → new' })
+  @ApiOkResponse({ type: RuleHistoryDto })
   @ApiProblemResponses(400)
   async history(@Query() query: unknown): Promise<{ items: RuleChangeView[] }> {
     const { limit, before } = validate(historyQuery, query);

@@ -102,4 +102,20 @@ describe('risk rules API', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json().type).toBe('https://paystream.dev/problems/risk-decision-not-found');
   });
+
+  it('documents the rules and decisions routes with their schemas in the OpenAPI document', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/docs-json' })).json<{
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+      >;
+      components: { schemas: Record<string, unknown> };
+    }>();
+    expect(Object.keys(doc.paths['/v1/risk/rules']).sort()).toEqual(['get', 'put']);
+    expect(doc.paths['/v1/risk/rules'].get.responses['200'].content?.['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/RuleVersionDto',
+    });
+    expect(doc.paths['/v1/risk/decisions/{paymentId}'].get.responses['404']).toBeDefined();
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['RiskRulesDto', 'RiskDecisionDto']));
+  });
 });

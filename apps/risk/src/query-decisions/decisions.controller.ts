@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { fromMinor } from '@paystream/money';
 import { ApiProblemResponses, ProblemException } from '@paystream/platform';
 import { DataSource } from 'typeorm';
+import { RiskDecisionDto } from '../openapi/risk.dto';
 import { DecisionsRepository, StoredDecision } from '../persistence/decisions.repository';
 
 export interface DecisionView {
@@ -32,7 +33,7 @@ export class DecisionsController {
 
   @Get(':paymentId')
   @ApiOperation({ summary: 'The risk decision taken for a payment' })
-  @ApiOkResponse({ description: 'The decision with its score, reasons and rule version' })
+  @ApiOkResponse({ type: RiskDecisionDto })
   @ApiProblemResponses(404)
   async get(@Param('paymentId') paymentId: string): Promise<DecisionView> {
     const found = paymentId.length <= 64 ? await this.decisions.find(this.db.manager, paymentId) : undefined;

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JsonLogger, Metrics } from '@paystream/observability';
-import { loadConfig, PlatformModule, ProblemFilter } from '@paystream/platform';
+import { loadConfig, PlatformModule, ProblemFilter, setupOpenApi } from '@paystream/platform';
 import type { TestDatabase } from '@paystream/testing';
 import { RiskAppModule } from '../app.module';
 import { RiskConfig, riskConfigShape } from '../config';
@@ -30,6 +30,7 @@ export async function createRiskTestApp(
     },
   );
   app.useGlobalFilters(new ProblemFilter(logger));
+  setupOpenApi(app, 'risk');
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
