@@ -157,6 +157,18 @@ describe('analytics counts every payment exactly once', () => {
 
     service = start();
     await service.waitReady(90_000);
+    // And once more while it catches up with the second half.
+    const secondKillAt = atKill + 60;
+    if ((await processed()) < secondKillAt) {
+      await waitFor('analytics to catch up part-way', async () => (await processed()) >= secondKillAt, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+      });
+      await service.kill();
+      process.stdout.write(`analytics e2e: second kill -9 with ${await processed()} of ${total} events applied\n`);
+      service = start();
+      await service.waitReady(90_000);
+    }
     await waitFor('every event to be applied', async () => (await processed()) === total, {
       timeoutMs: 120_000,
       intervalMs: 200,
