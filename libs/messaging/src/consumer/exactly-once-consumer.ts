@@ -293,8 +293,10 @@ export class ExactlyOnceConsumer {
     };
     let floor = -1;
     if (this.mode === 'database') {
-      floor = await this.positionWithRetry(topic, partition, control);
-      if (floor === undefined) return;
+      const stored = await this.positionWithRetry(topic, partition, control);
+      // Lost the partition or stopping while PostgreSQL was away: leave the batch unresolved.
+      if (stored === undefined) return;
+      floor = stored;
     }
     // Records below the stored offset were applied and committed already (the fetch started from
     // Kafka's older hint, or before the seek took effect).
@@ -304,13 +306,14 @@ export class ExactlyOnceConsumer {
       if (batch.messages.length) resolveOffset(batch.lastOffset());
       return;
     }
+    let committed: number | undefined;
     for (let i = 0; i < records.length; i += this.maxBatchSize) {
-      if (!control.isRunning() || control.isStale()) return;
+      if (!control.isRunning() || control.isStale()) break;
       const chunk = records.slice(i, i + this.maxBatchSize);
       const nextOffset = Number(chunk[chunk.length - 1].offset) + 1;
       const started = process.hrtime.bigint();
       const done = await this.processChunk(topic, partition, chunk, nextOffset, control);
-      if (!done) return;
+      if (!done) break;
       this.metrics?.batchSize.observe(labels, chunk.length);
       this.metrics?.batchSeconds.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       resolveOffset(chunk[chunk.length - 1].offset);
@@ -319,12 +322,7 @@ export class ExactlyOnceConsumer {
         { ...labels, partition: String(partition) },
         Math.max(0, Number(batch.highWatermark) - nextOffset),
       );
-      if (this.mode === 'database' && control.isRunning() && !control.isStale()) {
-        // A hint for tools that read Kafka's committed offsets; never for partitions we lost.
-        await this.consumer
-          ?.commitOffsets([{ topic, partition, offset: String(nextOffset) }])
-          .catch((err: unknown) => this.log('debug', 'offset hint not committed', { error: String(err) }));
-      }
+      committed = nextOffset;
       this.reached(topic, partition, nextOffset);
       // A failed heartbeat means the group is rebalancing: leave the rest of the batch to
       // whoever owns the partition next instead of holding the rebalance up.
@@ -335,16 +333,27 @@ export class ExactlyOnceConsumer {
           return false;
         },
       );
-      if (!alive) return;
+      if (!alive) break;
+    }
+    if (committed !== undefined && this.mode === 'database' && control.isRunning() && !control.isStale()) {
+      // Once per fetched batch: a hint for tools that read Kafka's committed offsets (PostgreSQL
+      // holds the truth), and never for a partition this member no longer owns.
+      await this.consumer
+        ?.commitOffsets([{ topic, partition, offset: String(committed) }])
+        .catch((err: unknown) => this.log('debug', 'offset hint not committed', { error: String(err) }));
     }
   }
 
-  private async positionWithRetry(topic: string, partition: number, control: BatchControl): Promise<number> {
+  private async positionWithRetry(
+    topic: string,
+    partition: number,
+    control: BatchControl,
+  ): Promise<number | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.position(topic, partition);
       } catch (err) {
-        if (!control.isRunning() || control.isStale()) return Number.MAX_SAFE_INTEGER;
+        if (!control.isRunning() || control.isStale()) return undefined;
         this.log('warn', 'loading stored offset failed; retrying', { topic, partition, error: String(err) });
         await sleep(backoffDelay(attempt, 100, 5000), this.abort.signal);
         await control.heartbeat().catch(() => undefined);
@@ -547,17 +556,36 @@ export class ExactlyOnceConsumer {
       await qr.connect();
       await qr.startTransaction();
       const scope = new ChunkScope(qr.manager, this.options.codec, this.mode === 'kafka-transaction');
-      // One statement decides which events are new for this group; the primary key makes a
-      // concurrent owner of the same partition (during a rebalance) wait for our commit and then
-      // see them as duplicates.
+      // One statement decides which events are new for this group (the primary key makes a
+      // concurrent owner of the same partition, during a rebalance, wait for our commit and then
+      // see them as duplicates) and, in database mode, moves the stored offset in the same
+      // transaction. Writing the offset first saves a round trip per chunk; it commits or rolls
+      // back with everything else. GREATEST: a slower former owner never moves it backwards.
       const fresh = new Set<string>();
-      if (live.length > 0) {
+      const ids = live.map((d) => d.eventId);
+      if (this.mode === 'database') {
+        const rows = (await qr.query(
+          `WITH position AS (
+             INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
+             VALUES ($1, $3, $4, $5)
+             ON CONFLICT (group_id, topic, partition) DO UPDATE
+               SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset),
+                   updated_at = now()
+           )
+           INSERT INTO messaging_processed_events (group_id, event_id)
+           SELECT $1, unnest($2::text[])
+           ON CONFLICT DO NOTHING
+           RETURNING event_id`,
+          [this.group, ids, topic, partition, nextOffset],
+        )) as Array<{ event_id: string }>;
+        for (const r of rows) fresh.add(r.event_id);
+      } else if (ids.length > 0) {
         const rows = (await qr.query(
           `INSERT INTO messaging_processed_events (group_id, event_id)
            SELECT $1, unnest($2::text[])
            ON CONFLICT DO NOTHING
            RETURNING event_id`,
-          [this.group, live.map((d) => d.eventId)],
+          [this.group, ids],
         )) as Array<{ event_id: string }>;
         for (const r of rows) fresh.add(r.event_id);
       }
@@ -579,15 +607,6 @@ export class ExactlyOnceConsumer {
       let outputs: TxResult['outputs'] = [];
       if (this.mode === 'database') {
         await insertOutboxRows(qr.manager, scope.emitted);
-        // GREATEST: a slower former owner of the partition can never move it backwards.
-        await qr.query(
-          `INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
-           VALUES ($1, $2, $3, $4)
-           ON CONFLICT (group_id, topic, partition) DO UPDATE
-             SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset),
-                 updated_at = now()`,
-          [this.group, topic, partition, nextOffset],
-        );
       } else {
         outputs = await this.storeAndCollectOutputs(qr, order, scope.emitted);
       }
