@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiProblemResponses, ProblemException } from '@paystream/platform';
 import { ApiAcceptedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DeliveryDto, DeliveryPageDto } from '../openapi/notifications.dto';
-import { assertUuid, notFound } from '../webhooks/webhooks.controller';
+import { assertUuid, notFound } from '../http/not-found';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { DeliveryRepository, DeliveryView } from './delivery.repository';
 

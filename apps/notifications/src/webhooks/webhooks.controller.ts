@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@n
 import { ApiProblemResponses, APP_CONFIG, ProblemException } from '@paystream/platform';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { NotificationsConfig } from '../config';
+import { assertUuid, notFound } from '../http/not-found';
 import {
   CreateWebhookRequestDto,
   RotateSecretRequestDto,
@@ -22,16 +23,6 @@ export interface WebhookView {
   previousSecretExpiresAt: string | null;
   /** Only in the answers of create and rotate-secret. */
   secret?: string;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function notFound(what: string): ProblemException {
-  return ProblemException.of(404, 'not-found', `${what} not found`);
-}
-
-export function assertUuid(id: string, what: string): void {
-  if (!UUID.test(id)) throw notFound(what);
 }
 
 function view(w: Webhook, withSecret = false): WebhookView {
