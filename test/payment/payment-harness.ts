@@ -55,6 +55,9 @@ export async function startPaymentApi(
   let app: NestFastifyApplication;
   try {
     app = await runService(paymentService);
+  } catch (err) {
+    if (!reuse) await db.drop();
+    throw err;
   } finally {
     process.env = saved;
   }

@@ -32,9 +32,12 @@ describe('Payment API while Kafka is down', () => {
     await admin.connect();
   });
 
+  let downClosed = false;
+
   afterAll(async () => {
-    if (down && !up) await down.close();
-    await up?.close();
+    if (down && !downClosed) await down.close({ keepDatabase: true });
+    if (up) await up.close();
+    else await down?.db.drop();
     await probe?.stop();
     await producer?.disconnect();
     await admin?.disconnect();
@@ -72,6 +75,7 @@ describe('Payment API while Kafka is down', () => {
     expect(Number(pending.rows[0].n)).toBe(PAYMENTS);
     const { db, group } = down;
     await down.close({ keepDatabase: true });
+    downClosed = true;
 
     probe = await PaymentEventsProbe.start(codec);
     for (const p of submitted) probe.watch(p.id);
