@@ -42,6 +42,11 @@ const ACCOUNTS = 1000;
 const TARGET = { paymentsPerSecond: 1500, p99Ms: 50 };
 const WITH_KAFKA = process.env.PAYMENT_BENCH_KAFKA === '1';
 
+/** CPU milliseconds per accepted payment from a CPU share (% of one core) over a run. */
+function cpuMsPerPayment(cpuPercent: number, run: HttpLoadResult): number {
+  return run.rps > 0 ? (cpuPercent * 10) / run.rps : NaN;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -106,9 +111,32 @@ async function startPaymentService(database: string, progress: Progress) {
 interface PostRun extends HttpLoadResult {
   connections: number;
   serverCpuPercent: number;
+  /** CPU of the PostgreSQL backends serving the service's connections, in % of one core. */
+  postgresCpuPercent: number;
 }
 
-async function postLoad(base: string, pid: number, connections: number, seconds: number, run: string) {
+/** The server processes of the service's connections (its pool and the relay's session). */
+async function backendPids(url: string): Promise<number[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+async function postLoad(
+  base: string,
+  pid: number,
+  dbUrl: string,
+  connections: number,
+  seconds: number,
+  run: string,
+): Promise<PostRun> {
   let i = 0;
   const nextRequest = () => {
     const n = i++;
@@ -125,9 +153,16 @@ async function postLoad(base: string, pid: number, connections: number, seconds:
     };
   };
   const url = `${base}/v1/payments`;
-  const cpu = new CpuMeter({ server: pid });
+  // The pool's connections persist across runs (warm-up opened them), so their backends can be metered.
+  const backends = await backendPids(dbUrl);
+  const cpu = new CpuMeter({ server: pid, ...Object.fromEntries(backends.map((b) => [`pg${b}`, b])) });
   const result = await httpLoad({ url, connections, durationSeconds: seconds, method: 'POST', nextRequest });
-  return { ...result, connections, serverCpuPercent: cpu.stop().server } satisfies PostRun;
+  const used = cpu.stop();
+  const postgresCpuPercent = backends.reduce(
+    (sum, b) => sum + (Number.isFinite(used[`pg${b}`]) ? used[`pg${b}`] : 0),
+    0,
+  );
+  return { ...result, connections, serverCpuPercent: used.server, postgresCpuPercent };
 }
 
 async function countRows(url: string): Promise<{ payments: number; outbox: number; keys: number }> {
@@ -155,15 +190,16 @@ runScenario('payment-api', async ({ quick, progress }) => {
     try {
       // Warm-up: JIT, pool connections, schema registry cache; not measured.
       await progress.step('warm-up POST for 2 s at concurrency 16', () =>
-        postLoad(service.base, service.pid, 16, 2, `${run}-warm`),
+        postLoad(service.base, service.pid, db.url, 16, 2, `${run}-warm`),
       );
       for (const c of CONCURRENCIES) {
         const r = await progress.step(`POST /v1/payments for ${seconds} s at concurrency ${c}`, () =>
-          postLoad(service.base, service.pid, c, seconds, run),
+          postLoad(service.base, service.pid, db.url, c, seconds, run),
         );
         progress.log(
           `  c${c}: ${round(r.rps, 0)} payments/s, p50 ${round(r.latencyMs.p50, 2)} ms, p99 ${round(r.latencyMs.p99, 2)} ms, ` +
-            `non-2xx ${r.non2xx}, errors ${r.errors}, server CPU ${round(r.serverCpuPercent, 0)} %`,
+            `non-2xx ${r.non2xx}, errors ${r.errors}, CPU: service ${round(r.serverCpuPercent, 0)} %, ` +
+            `postgres ${round(r.postgresCpuPercent, 0)} %`,
         );
         posts.push(r);
       }
@@ -215,13 +251,29 @@ runScenario('payment-api', async ({ quick, progress }) => {
     ratios[`post_vs_pg_insert_commit_c${c}`] = round(p.rps / commits[i].perSecond, 3);
   });
   const c64 = posts[CONCURRENCIES.indexOf(64)];
+  // Machine-independent cost: CPU milliseconds per accepted payment, and what 2 idle cores would allow.
+  const serviceMs = cpuMsPerPayment(c64.serverCpuPercent, c64);
+  const postgresMs = cpuMsPerPayment(c64.postgresCpuPercent, c64);
+  metrics.cpu_ms_per_payment_service_c64 = round(serviceMs, 2);
+  metrics.cpu_ms_per_payment_postgres_c64 = round(postgresMs, 2);
+  metrics.payments_per_s_bound_2_idle_cores = round(2000 / (serviceMs + postgresMs), 0);
   metrics.target_c64 = `>= ${TARGET.paymentsPerSecond}/s with p99 <= ${TARGET.p99Ms} ms`;
   metrics.target_c64_met = c64.rps >= TARGET.paymentsPerSecond && c64.latencyMs.p99 <= TARGET.p99Ms ? 'yes' : 'no';
 
   const tables: BenchTable[] = [
     {
       title: 'POST /v1/payments (payment service process, unique Idempotency-Key per request)',
-      columns: ['connections', 'payments/s', 'p50 ms', 'p95 ms', 'p99 ms', 'non-2xx/errors', 'server CPU %'],
+      columns: [
+        'connections',
+        'payments/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'non-2xx/errors',
+        'service CPU %',
+        'postgres CPU %',
+        'CPU ms/payment (service + postgres)',
+      ],
       rows: posts.map((p) => [
         p.connections,
         round(p.rps, 0),
@@ -230,6 +282,8 @@ runScenario('payment-api', async ({ quick, progress }) => {
         round(p.latencyMs.p99, 2),
         p.non2xx + p.errors + p.timeouts,
         round(p.serverCpuPercent, 0),
+        round(p.postgresCpuPercent, 0),
+        `${round(cpuMsPerPayment(p.serverCpuPercent, p), 2)} + ${round(cpuMsPerPayment(p.postgresCpuPercent, p), 2)}`,
       ]),
     },
     {
@@ -250,6 +304,8 @@ runScenario('payment-api', async ({ quick, progress }) => {
     tables,
     notes: [
       'The load generator (autocannon) runs on the same 2-core machine as the service and PostgreSQL.',
+      'payments_per_s_bound_2_idle_cores: 2 cores divided by the CPU one payment costs the service and its PostgreSQL ' +
+        'backends (load generator, WAL writer and fsync not counted): an upper bound on an otherwise idle machine.',
       WITH_KAFKA
         ? 'Kafka reachable: the outbox relay and the saga consumer run in the service process during the load.'
         : 'Kafka unreachable on purpose (see the file header): measures the API and its outbox writes; the relay retries in the background.',
