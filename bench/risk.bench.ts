@@ -188,6 +188,77 @@ async function runMode(mode: Mode, input: string, n: number, progress: Progress)
   }
 }
 
+/**
+ * The cost of the Kafka transaction alone, without Paystream: a raw kafkajs consume-transform-
+ * produce loop over the same input, chunks of 500, either in a transaction with sendOffsets or
+ * with an idempotent send followed by an offset commit.
+ */
+async function rawConsumeProduce(
+  input: string,
+  n: number,
+  transactional: boolean,
+  progress: Progress,
+): Promise<number> {
+  const kafka = benchKafka('risk-bench-raw');
+  const output = await createBenchTopic('bench_risk_raw_out', PARTITIONS);
+  const group = benchName('risk_bench_raw');
+  const consumer = kafka.consumer({ groupId: group, readUncommitted: false });
+  const producer = transactional
+    ? kafka.producer({ transactionalId: benchName('risk-bench-raw-tx'), idempotent: true, maxInFlightRequests: 1 })
+    : kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  let done = 0;
+  let first = 0;
+  let last = 0;
+  try {
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: input, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        first ||= performance.now();
+        for (let i = 0; i < batch.messages.length; i += 500) {
+          const chunk = batch.messages.slice(i, i + 500);
+          const messages = chunk.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+          const offset = (BigInt(chunk[chunk.length - 1].offset) + 1n).toString();
+          const offsets = [{ topic: batch.topic, partition: batch.partition, offset }];
+          if (transactional) {
+            const tx = await producer.transaction();
+            try {
+              await tx.send({ topic: output.name, acks: -1, messages });
+              await tx.sendOffsets({ consumerGroupId: group, topics: [{ topic: batch.topic, partitions: offsets }] });
+              await tx.commit();
+            } catch (err) {
+              await tx.abort().catch(() => undefined);
+              throw err;
+            }
+          } else {
+            await producer.send({ topic: output.name, acks: -1, messages });
+            await consumer.commitOffsets(offsets);
+          }
+          payload.resolveOffset(chunk[chunk.length - 1].offset);
+          done += chunk.length;
+        }
+        if (done >= n && !last) last = performance.now();
+        await payload.heartbeat();
+      },
+    });
+    const deadline = Date.now() + 10 * 60_000;
+    while (!last) {
+      if (Date.now() > deadline) throw new Error(`raw consume-produce stuck at ${done}/${n}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const rate = Math.round(n / ((last - first) / 1000));
+    progress.log(`raw kafkajs consume-produce ${transactional ? 'with' : 'without'} transactions: ${rate} msgs/s`);
+    return rate;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await output.delete();
+  }
+}
+
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
@@ -206,6 +277,8 @@ runScenario('risk', async ({ quick, progress }) => {
     const tx = await progress.step('kafka-transaction mode', () =>
       runMode('kafka-transaction', input.name, n, progress),
     );
+    const rawPlain = await rawConsumeProduce(input.name, n, false, progress);
+    const rawTx = await rawConsumeProduce(input.name, n, true, progress);
     if (plain.approvals !== tx.approvals) {
       throw new Error(`the two modes decided differently: ${plain.approvals} vs ${tx.approvals} approvals`);
     }
@@ -220,15 +293,19 @@ runScenario('risk', async ({ quick, progress }) => {
         no_tx_seconds: plain.kafkaSeconds,
         no_tx_pg_decisions_per_s: plain.pgPerSecond,
         approvals: tx.approvals,
+        raw_tx_msgs_per_s: rawTx,
+        raw_no_tx_msgs_per_s: rawPlain,
       },
       ratios: {
         tx_vs_no_tx: round(tx.kafkaPerSecond / plain.kafkaPerSecond, 3),
         tx_pg_vs_no_tx_pg: round(tx.pgPerSecond / plain.pgPerSecond, 3),
+        raw_tx_vs_no_tx: round(rawTx / rawPlain, 3),
       },
       notes: [
         'tx: kafka-transaction mode (decision + consumed offsets in one Kafka transaction, read_committed reader)',
         'no_tx: database mode (decision in the PostgreSQL outbox, published by the relay with an idempotent producer)',
         'decisions/s from the first to the last decision seen on the output topic; *_pg_* until the last row committed in PostgreSQL',
+        'raw_*: kafkajs alone over the same input, chunks of 500: transaction + sendOffsets vs idempotent send + commitOffsets',
       ],
     };
   } finally {
