@@ -236,4 +236,33 @@ describe('ledger service under contention (process, real broker, registry and Po
     const invariants = await getJson<Invariants>(url('/v1/ledger/invariants'));
     expect(invariants.invariants.filter((i) => !i.holds).map((i) => i.name)).toEqual(['no-settlement-mismatch']);
   });
+
+  it('swaps the rebuilt ledger in as the live one, which continues from the same offsets', async () => {
+    const before = await getJson<{ checksum: string; entries: number }>(url('/v1/ledger/checksum'));
+    await ledger.stop();
+    const { code, result } = await runRebuildCli(setup, ['--swap']);
+    if (result.replaced) rebuiltDatabases.push(result.replaced);
+    expect(code).toBe(0);
+    expect(result.replaced).toMatch(new RegExp(`^${setup.db.name}_replaced_\\d+$`));
+
+    ledger = startLedger(setup);
+    await ledger.waitReady();
+    expect(await getJson(url('/v1/ledger/checksum'))).toEqual(before);
+    // The rebuilt database never checked settlements: the mismatch stays in the replaced one.
+    expect((await getJson<Invariants>(url('/v1/ledger/invariants'))).ok).toBe(true);
+
+    // Nothing is decided again after the swap; a new payment is decided once.
+    await producer.send(setup.paymentsTopic, [authorized('after-swap', 'fund', 'hot-a', 100n)]);
+    await waitFor(
+      'the new payment posted',
+      async () => (await count(setup.db.url, 'journal_entries')) === before.entries + 1,
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    await waitFor('its result', () => results.byPayment.get('after-swap')?.type === 'ledger.posted', {
+      timeoutMs: 30_000,
+    });
+    expect(await count(setup.db.url, 'refusals')).toBe(PAYMENTS - before.entries);
+  });
 });

@@ -13,6 +13,8 @@ import { PaymentEventsProducer, ResultsReader, authorized, outcomeOf, prng } fro
 const ROUNDS = 10;
 const PER_ROUND = 150;
 const ACCOUNTS = ['hot-1', 'hot-2', 'hot-3'];
+// The broker's minimum: the group hands a killed member's partitions on after 6 s instead of 30 s.
+const FAST_FAILOVER = { LEDGER_CONSUMER_SESSION_TIMEOUT_MS: '6000' };
 
 describe('ledger process killed with SIGKILL under load', () => {
   let setup: LedgerSetup;
@@ -52,7 +54,7 @@ describe('ledger process killed with SIGKILL under load', () => {
   const decided = async () => (await count(setup.db.url, 'journal_entries')) + (await count(setup.db.url, 'refusals'));
 
   it('keeps one decision per payment across 10 kills, and a rebuild gives the live checksum', async () => {
-    ledger = startLedger(setup);
+    ledger = startLedger(setup, FAST_FAILOVER);
     await ledger.waitReady();
     const created = await Promise.all([
       postJson(ledger.url('/v1/accounts'), { id: 'fund', currency: 'EUR', allowOverdraft: true }),
@@ -65,7 +67,7 @@ describe('ledger process killed with SIGKILL under load', () => {
     let killedMidway = 0;
     for (let round = 0; round < ROUNDS; round++) {
       if (round > 0) {
-        ledger = startLedger(setup);
+        ledger = startLedger(setup, FAST_FAILOVER);
         await ledger.waitReady();
       }
       const before = await decided();
@@ -88,7 +90,7 @@ describe('ledger process killed with SIGKILL under load', () => {
       expect(await ledger.kill()).toBe('SIGKILL');
     }
 
-    ledger = startLedger(setup);
+    ledger = startLedger(setup, FAST_FAILOVER);
     await ledger.waitReady();
     await waitFor('every payment decided', async () => (await decided()) === payments.length, {
       timeoutMs: 120_000,

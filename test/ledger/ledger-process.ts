@@ -24,8 +24,8 @@ export function ledgerEnv(s: LedgerSetup): Record<string, string> {
   };
 }
 
-export function startLedger(s: LedgerSetup): ServiceProcess {
-  return startService('ledger', s.port, ledgerEnv(s));
+export function startLedger(s: LedgerSetup, extra: Record<string, string> = {}): ServiceProcess {
+  return startService('ledger', s.port, { ...ledgerEnv(s), ...extra });
 }
 
 export interface RebuildRun {
@@ -39,6 +39,7 @@ export interface RebuildRun {
     rebuilt: { checksum: string; entries: number; postings: number };
     live: { checksum: string; entries: number; postings: number };
     matches: boolean;
+    replaced?: string;
   };
 }
 

@@ -18,6 +18,8 @@ export const ledgerConfigShape = {
   LEDGER_BATCH_SIZE: envInt(1, 10_000).default('500'),
   /** Partitions applied in parallel by one instance (each in its own transaction). */
   LEDGER_PARTITIONS_CONCURRENTLY: envInt(1, 64).default('2'),
+  /** After how long the group notices a crashed instance and gives its partitions to another. */
+  LEDGER_CONSUMER_SESSION_TIMEOUT_MS: envInt(6000, 300_000).default('30000'),
 };
 
 export interface LedgerConfig extends SharedConfig {
@@ -26,4 +28,5 @@ export interface LedgerConfig extends SharedConfig {
   LEDGER_CONSUMER_GROUP: string;
   LEDGER_BATCH_SIZE: number;
   LEDGER_PARTITIONS_CONCURRENTLY: number;
+  LEDGER_CONSUMER_SESSION_TIMEOUT_MS: number;
 }

@@ -19,6 +19,7 @@ main<LedgerConfig>({
         topics: [config.LEDGER_PAYMENT_EVENTS_TOPIC],
         maxBatchSize: config.LEDGER_BATCH_SIZE,
         partitionsConsumedConcurrently: config.LEDGER_PARTITIONS_CONCURRENTLY,
+        sessionTimeoutMs: config.LEDGER_CONSUMER_SESSION_TIMEOUT_MS,
       }),
     ];
   },

@@ -10,6 +10,7 @@ import { ledgerEntities } from '../persistence';
 import { recomputeBalances } from '../persistence/journal.writer';
 import { LedgerChecksumRow, ledgerChecksum } from '../persistence/ledger.reader';
 import { Sql, rows } from '../persistence/sql';
+import { restoreSecondaryStructures, suspendSecondaryStructures } from './bulk-load';
 import { ProgressBar } from './progress-bar';
 import { RebuildApplier } from './rebuild.applier';
 
@@ -148,6 +149,7 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
   let consumer: ExactlyOnceConsumer | undefined;
   try {
     await migrateUnderLock(target);
+    const restore = await suspendSecondaryStructures(target);
     await live.initialize();
     const accountsCopied = await copyAccountDefinitions(live, target);
 
@@ -184,6 +186,8 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     await onServer(config, `ALTER DATABASE "${database}" RESET synchronous_commit`);
     await target.transaction(async (m) => {
       await m.query('SET LOCAL synchronous_commit = on');
+      // Restored before the balances: a posting to an account that was never defined fails here.
+      await restoreSecondaryStructures(m, restore);
       await recomputeBalances(m);
     });
     const endOffsets = Object.fromEntries(

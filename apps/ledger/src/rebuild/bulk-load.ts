@@ -1,0 +1,39 @@
+import { Sql, rows } from '../persistence/sql';
+
+/** The ledger tables the replay fills in bulk. */
+const BULK_TABLES = ['journal_entries', 'postings', 'payment_outcomes', 'refusals'];
+
+/**
+ * Bulk-load practice for the replay: foreign keys and secondary (non-unique) indexes of the
+ * ledger tables are dropped before the load and re-created at the end from their own catalog
+ * definitions (so they can never drift from the migrations). A foreign key then checks the whole
+ * table in one join instead of two lookups per posting row, and an index is built once instead of
+ * being maintained row by row. Unique constraints stay: ON CONFLICT relies on them.
+ * Returns the statements that restore what was dropped.
+ */
+export async function suspendSecondaryStructures(sql: Sql): Promise<string[]> {
+  const foreignKeys = await rows<{ tbl: string; name: string; def: string }>(
+    sql,
+    `SELECT c.conrelid::regclass::text AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS def
+       FROM pg_constraint c
+      WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY($1::text[])`,
+    [BULK_TABLES],
+  );
+  const indexes = await rows<{ name: string; def: string }>(
+    sql,
+    `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+       FROM pg_index i
+      WHERE i.indrelid::regclass::text = ANY($1::text[]) AND NOT i.indisunique AND NOT i.indisprimary`,
+    [BULK_TABLES],
+  );
+  for (const fk of foreignKeys) await sql.query(`ALTER TABLE ${fk.tbl} DROP CONSTRAINT "${fk.name}"`);
+  for (const index of indexes) await sql.query(`DROP INDEX ${index.name}`);
+  return [
+    ...indexes.map((i) => i.def),
+    ...foreignKeys.map((fk) => `ALTER TABLE ${fk.tbl} ADD CONSTRAINT "${fk.name}" ${fk.def}`),
+  ];
+}
+
+export async function restoreSecondaryStructures(sql: Sql, statements: readonly string[]): Promise<void> {
+  for (const statement of statements) await sql.query(statement);
+}
