@@ -64,6 +64,7 @@ export interface ExactlyOnceConsumerStrategyOptions {
   maxBatchSize?: number;
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
 }
 
 /**
