@@ -402,7 +402,17 @@ export class ExactlyOnceConsumer {
         };
         const result = await this.runTransaction(topic, partition, live, nextOffset, info);
         if (this.mode === 'kafka-transaction') {
-          await this.commitKafkaTransaction(topic, partition, result.outputs, nextOffset, info);
+          const committed = await this.commitKafkaTransaction(
+            topic,
+            partition,
+            result.outputs,
+            nextOffset,
+            info,
+            control,
+          );
+          // Lost the partition: the next owner finds these events as duplicates and sends their
+          // stored outputs with its own offsets.
+          if (!committed) return false;
         } else {
           await this.options.hooks?.afterPgCommit?.(info);
         }
@@ -740,7 +750,13 @@ export class ExactlyOnceConsumer {
     outputs: TxResult['outputs'],
     nextOffset: number,
     info: ChunkInfo,
-  ): Promise<void> {
+    control: BatchControl,
+  ): Promise<boolean> {
+    // kafkajs cannot fence by group generation (no KIP-447): never send offsets for a partition
+    // this member no longer owns, or a zombie could move the group's position backwards. (A
+    // member that is shutting down still owns its partitions and finishes the chunk.)
+    const owned = () => !control.isStale();
+    if (!owned()) return false;
     let producer: Producer;
     try {
       producer = await this.txProducer(topic, partition);
@@ -764,7 +780,12 @@ export class ExactlyOnceConsumer {
         topics: [{ topic, partitions: [{ partition, offset: String(nextOffset) }] }],
       });
       await this.options.hooks?.afterPgCommit?.(info);
+      if (!owned()) {
+        await tx.abort();
+        return false;
+      }
       await tx.commit();
+      return true;
     } catch (err) {
       await tx.abort().catch(() => undefined);
       await this.dropTxProducer(topic, partition);
