@@ -40,6 +40,9 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
+// The event whose handler has a bug (an unknown error), and how often it was called.
+const buggy = { eventId: '', calls: 0 };
+
 // @EventPattern needs the topic when the class is declared: the module is built per run.
 function appModule(
   topic: string,
@@ -53,6 +56,10 @@ function appModule(
     @EventPattern(topic)
     async onEvent(@Payload() event: AnyEvent, @Ctx() ctx: ExactlyOnceContext): Promise<void> {
       if (event.eventId === poisonEventId) throw new PermanentError('TEST_INVARIANT', 'this event breaks an invariant');
+      if (event.eventId === buggy.eventId) {
+        buggy.calls++;
+        throw new TypeError('a bug in the handler');
+      }
       if (event.type !== 'payment.initiated') throw new PermanentError('UNEXPECTED_TYPE', event.type);
       await recordEffect(ctx.manager, group, event.eventId, ctx.getMessage().key?.toString() ?? '', ctx.origin);
       // Write-behind: one multi-row insert per batch instead of one per event.
@@ -145,11 +152,13 @@ describe('exactlyOnceConsumer (Nest transport)', () => {
     await db?.drop();
   });
 
-  it('applies each event once, sends an undecodable record and a PermanentError to the DLQ with headers, and processes the records after them', async () => {
+  it('applies each event once, sends an undecodable record, a PermanentError and a handler bug (after 5 attempts) to the DLQ with headers, and processes the records after them', async () => {
     const key = 'acct-same-partition';
     const before = Array.from({ length: 30 }, (_, i) => paymentInitiated(key, i));
     const after = Array.from({ length: 30 }, (_, i) => paymentInitiated(key, 100 + i));
     const duplicate = before[3];
+    const buggyEvent = paymentInitiated(key, 998);
+    buggy.eventId = buggyEvent.eventId;
     const encode = (e: AnyEvent) => codec.encode(topic, e);
     const messages = [
       ...(await Promise.all(
@@ -158,6 +167,7 @@ describe('exactlyOnceConsumer (Nest transport)', () => {
       { key, value: Buffer.from('not avro at all'), headers: { eventId: 'garbage-1' } },
       { key, value: await encode(poisonEvent), headers: { eventId: poisonId } },
       { key, value: await encode(duplicate), headers: { eventId: duplicate.eventId } },
+      { key, value: await encode(buggyEvent), headers: { eventId: buggyEvent.eventId } },
       ...(await Promise.all(
         after.map(async (e) => ({ key, value: await encode(e), headers: { eventId: e.eventId } })),
       )),
@@ -194,10 +204,17 @@ describe('exactlyOnceConsumer (Nest transport)', () => {
         return Promise.resolve();
       },
     });
-    await waitFor('two DLQ records', () => dlq.length >= 2);
+    await waitFor('three DLQ records', () => dlq.length >= 3);
     await reader.disconnect();
-    expect(dlq).toHaveLength(2);
-    const [garbage, poison] = dlq;
+    expect(dlq).toHaveLength(3);
+    const [garbage, poison, bug] = dlq;
+    // Unknown errors: retried, and dead-lettered on the 5th failure of the same record.
+    expect(bug.headers).toMatchObject({
+      'dlq.offset': '33',
+      'dlq.errorCode': 'TypeError',
+      'dlq.eventId': buggy.eventId,
+    });
+    expect(buggy.calls).toBe(5);
     expect(garbage.value?.toString()).toBe('not avro at all');
     expect(garbage.headers).toMatchObject({
       'dlq.topic': topic,
