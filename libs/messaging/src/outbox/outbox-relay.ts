@@ -1,3 +1,4 @@
+import { VerifiedSend } from '../verified-send';
 import type { JsonLogger, Metrics } from '@paystream/observability';
 import { Kafka, KafkaConfig, Message, Producer } from 'kafkajs';
 import { Client, ClientConfig, Notification } from 'pg';
@@ -55,6 +56,7 @@ const DEFAULT_LOCK_KEY = 7_245_100;
  */
 export class OutboxRelay {
   private readonly kafka: Kafka;
+  private readonly verified: VerifiedSend;
   private readonly batchSize: number;
   private readonly metrics?: RelayMetrics;
   private producer?: Producer;
@@ -72,6 +74,7 @@ export class OutboxRelay {
       ...options.kafkaConfig,
       clientId: `${options.kafkaConfig.clientId ?? 'paystream'}-relay`,
     });
+    this.verified = new VerifiedSend(this.kafka);
     this.batchSize = options.batchSize ?? 500;
     if (options.metrics) this.metrics = relayMetrics(options.metrics);
   }
@@ -96,6 +99,7 @@ export class OutboxRelay {
     await this.loop;
     await this.producer?.disconnect().catch(() => undefined);
     this.producer = undefined;
+    await this.verified.close();
   }
 
   private log(level: 'log' | 'warn' | 'error' | 'debug', msg: string, fields: Record<string, unknown> = {}): void {
@@ -254,11 +258,14 @@ export class OutboxRelay {
       throw err;
     });
     try {
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      // Explicit partitions and a check of the acknowledgements: see VerifiedSend (a kafkajs
+      // failover bug can otherwise report success for partitions it never wrote).
+      const { topicMessages, targets } = await this.verified.assign(
+        [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      );
+      VerifiedSend.verify(targets, await producer.sendBatch({ acks: -1, topicMessages }));
     } catch (err) {
+      this.verified.invalidate();
       await this.resetProducer();
       throw err;
     }
