@@ -53,13 +53,19 @@ export async function runService<C extends SharedConfig>(def: ServiceDefinition<
     genReqId: () => randomUUID(),
   });
   // Every request runs in the correlation scope of its X-Correlation-Id (or a new one), echoed back.
-  adapter.getInstance().addHook('onRequest', (req, reply, done) => {
+  // Every request runs in the correlation scope of its X-Correlation-Id (or a new one), echoed
+  // back. The scope is entered in preHandler, after the body has been read: a scope entered in
+  // onRequest does not survive the body stream's callbacks, so a POST handler would lose it.
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (req, reply, done) => {
     const given = req.headers[CORRELATION_HEADER];
-    const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : undefined;
-    withCorrelationId(id ?? req.id, () => {
-      void reply.header(CORRELATION_HEADER, id ?? req.id);
-      done();
-    });
+    const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : req.id;
+    req.headers[CORRELATION_HEADER] = id;
+    void reply.header(CORRELATION_HEADER, id);
+    done();
+  });
+  fastify.addHook('preHandler', (req, _reply, done) => {
+    withCorrelationId(req.headers[CORRELATION_HEADER] as string, done);
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(def.module(config, platform), adapter, {

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
-import { JsonLogger, currentCorrelationId } from '@paystream/observability';
+import { CORRELATION_HEADER, JsonLogger, currentCorrelationId } from '@paystream/observability';
 
 /** An RFC 9457 problem. `type` is a stable URI-like code clients can switch on. */
 export interface ProblemBody {
@@ -70,13 +70,18 @@ export class ProblemFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const reply = host.switchToHttp().getResponse<ReplyLike>();
+    const request = host.switchToHttp().getRequest<{ headers?: Record<string, unknown> }>();
+    // Errors raised before the handler (body parser, 415, 413) run outside the correlation scope;
+    // the id stamped on the request by the onRequest hook still names them.
+    const fromRequest = request?.headers?.[CORRELATION_HEADER];
+    const correlationId = currentCorrelationId() ?? (typeof fromRequest === 'string' ? fromRequest : undefined);
     const problem = this.toProblem(exception);
     if (problem.status >= 500)
       this.logger.error(exception instanceof Error ? exception : String(exception), 'ProblemFilter');
     reply
       .status(problem.status)
       .header('content-type', 'application/problem+json')
-      .send({ ...problem, correlationId: currentCorrelationId() });
+      .send({ ...problem, correlationId });
   }
 
   private toProblem(exception: unknown): ProblemBody {
