@@ -1,9 +1,9 @@
-import type { AnyEvent } from '@paystream/contracts';
+import { AnyEvent, dlqTopic } from '@paystream/contracts';
 import { SchemaRegistryCodec } from '@paystream/messaging';
 import { TEST_REGISTRY_URL, TestDatabase, createTopics, testKafka, uniqueName, waitFor } from '@paystream/testing';
 import { DataSource } from 'typeorm';
 import { Child, runChild } from './child-process';
-import { createMigratedDatabase, effectCounts, holdsFor, paymentInitiated } from './messaging-fixtures';
+import { createMigratedDatabase, deleteTopics, effectCounts, holdsFor, paymentInitiated } from './messaging-fixtures';
 
 // kill -9 of consumer processes at random points of a chunk: before the PostgreSQL commit,
 // between it and the Kafka commit (hooks in the child), and at an arbitrary instant (the
@@ -79,6 +79,7 @@ describe('exactly-once consumer processes killed with SIGKILL', () => {
     const topic = uniqueName('eo_crash');
     const group = uniqueName('eo_crash_group');
     cleanups.push(await createTopics([{ name: topic, partitions: 3 }]));
+    cleanups.push(() => deleteTopics([dlqTopic(topic, group)]));
     const events = await produce(codec, topic, 1500);
     const env = { DATABASE: db.name, GROUP: group, TOPIC: topic, MAX_BATCH: '25', HANDLER_DELAY_MS: '1' };
 
@@ -118,6 +119,7 @@ describe('exactly-once consumer processes killed with SIGKILL', () => {
         { name: output, partitions: 2 },
       ]),
     );
+    cleanups.push(() => deleteTopics([dlqTopic(topic, group)]));
     const events = await produce(codec, topic, 400);
     const env = {
       DATABASE: db.name,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PaymentInitiated, RiskAssessed } from '@paystream/contracts';
 import { messagingMigrations } from '@paystream/messaging';
 import { createDataSource } from '@paystream/persistence';
-import { TEST_SERVER_URL, TestDatabase, createTestDatabase } from '@paystream/testing';
+import { TEST_SERVER_URL, TestDatabase, createTestDatabase, testKafka } from '@paystream/testing';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -113,5 +113,18 @@ export async function holdsFor(what: string, condition: () => Promise<boolean>, 
   while (Date.now() < until) {
     if (!(await condition())) throw new Error(`stopped holding: ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Deletes topics the runtime created on its own (the consumers' `<topic>.<group>.dlq`). */
+export async function deleteTopics(names: string[]): Promise<void> {
+  const admin = testKafka('messaging-test-cleanup').admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics = names.filter((n) => existing.has(n));
+    if (topics.length) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
   }
 }

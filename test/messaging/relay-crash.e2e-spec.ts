@@ -1,3 +1,4 @@
+import { dlqTopic } from '@paystream/contracts';
 import { ExactlyOnceConsumer, Outbox, SchemaRegistryCodec } from '@paystream/messaging';
 import { Metrics } from '@paystream/observability';
 import {
@@ -12,7 +13,13 @@ import {
 import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { runChild } from './child-process';
-import { createMigratedDatabase, effectCounts, paymentInitiated, recordEffect } from './messaging-fixtures';
+import {
+  createMigratedDatabase,
+  deleteTopics,
+  effectCounts,
+  paymentInitiated,
+  recordEffect,
+} from './messaging-fixtures';
 
 describe('outbox relay process killed between publish and mark', () => {
   const topic = uniqueName('relay_kill');
@@ -20,19 +27,20 @@ describe('outbox relay process killed between publish and mark', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let codec: SchemaRegistryCodec;
-  let deleteTopics: () => Promise<void>;
+  let dropTopics: () => Promise<void>;
   let consumer: ExactlyOnceConsumer | undefined;
 
   beforeAll(async () => {
     ({ db, dataSource } = await createMigratedDatabase('relay_kill'));
-    deleteTopics = await createTopics([{ name: topic, partitions: 2 }]);
+    dropTopics = await createTopics([{ name: topic, partitions: 2 }]);
     codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
   }, 60_000);
 
   afterAll(async () => {
     await consumer?.stop();
     await dataSource?.destroy();
-    await deleteTopics?.();
+    await dropTopics?.();
+    await deleteTopics([dlqTopic(topic, group)]);
     await db?.drop();
   }, 60_000);
 

@@ -1,3 +1,4 @@
+import { dlqTopic } from '@paystream/contracts';
 import type { AnyEvent } from '@paystream/contracts';
 import {
   TEST_BROKERS,
@@ -12,6 +13,7 @@ import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
   createMigratedDatabase,
+  deleteTopics,
   effectCounts,
   holdsFor,
   paymentInitiated,
@@ -30,12 +32,12 @@ describe('ExactlyOnceConsumer in kafka-transaction mode', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let codec: SchemaRegistryCodec;
-  let deleteTopics: () => Promise<void>;
+  let dropTopics: () => Promise<void>;
   let consumer: ExactlyOnceConsumer | undefined;
 
   beforeAll(async () => {
     ({ db, dataSource } = await createMigratedDatabase('eo_tx'));
-    deleteTopics = await createTopics([
+    dropTopics = await createTopics([
       { name: input, partitions: 2 },
       { name: output, partitions: 2 },
     ]);
@@ -45,7 +47,8 @@ describe('ExactlyOnceConsumer in kafka-transaction mode', () => {
   afterAll(async () => {
     await consumer?.stop();
     await dataSource?.destroy();
-    await deleteTopics?.();
+    await dropTopics?.();
+    await deleteTopics([dlqTopic(input, group)]);
     await db?.drop();
   });
 

@@ -1,3 +1,4 @@
+import { dlqTopic } from '@paystream/contracts';
 import { Metrics } from '@paystream/observability';
 import { createDataSource } from '@paystream/persistence';
 import {
@@ -14,6 +15,7 @@ import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
   createMigratedDatabase,
+  deleteTopics,
   effectCounts,
   paymentInitiated,
   recordEffect,
@@ -29,11 +31,11 @@ describe('ExactlyOnceConsumer when PostgreSQL drops its connections', () => {
   let dataSource: DataSource;
   let consumerDataSource: DataSource;
   let consumer: ExactlyOnceConsumer | undefined;
-  let deleteTopics: () => Promise<void>;
+  let dropTopics: () => Promise<void>;
 
   beforeAll(async () => {
     ({ db, dataSource } = await createMigratedDatabase('eo_pgkill'));
-    deleteTopics = await createTopics([{ name: topic, partitions: 2 }]);
+    dropTopics = await createTopics([{ name: topic, partitions: 2 }]);
     consumerDataSource = createDataSource({
       serverUrl: TEST_SERVER_URL,
       database: db.name,
@@ -49,7 +51,8 @@ describe('ExactlyOnceConsumer when PostgreSQL drops its connections', () => {
     await consumer?.stop();
     await consumerDataSource?.destroy();
     await dataSource?.destroy();
-    await deleteTopics?.();
+    await dropTopics?.();
+    await deleteTopics([dlqTopic(topic, group)]);
     await db?.drop();
   });
 

@@ -1,3 +1,4 @@
+import { dlqTopic } from '@paystream/contracts';
 import {
   TEST_BROKERS,
   TEST_REGISTRY_URL,
@@ -11,6 +12,7 @@ import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
   createMigratedDatabase,
+  deleteTopics,
   effectCounts,
   paymentInitiated,
   recordEffect,
@@ -26,19 +28,20 @@ describe('ExactlyOnceConsumer under rebalances', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let codec: SchemaRegistryCodec;
-  let deleteTopics: () => Promise<void>;
+  let dropTopics: () => Promise<void>;
   const running = new Set<ExactlyOnceConsumer>();
 
   beforeAll(async () => {
     ({ db, dataSource } = await createMigratedDatabase('eo_rebalance'));
-    deleteTopics = await createTopics([{ name: topic, partitions: 4 }]);
+    dropTopics = await createTopics([{ name: topic, partitions: 4 }]);
     codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
   });
 
   afterAll(async () => {
     for (const c of running) await c.stop();
     await dataSource?.destroy();
-    await deleteTopics?.();
+    await dropTopics?.();
+    await deleteTopics([dlqTopic(topic, group)]);
     await db?.drop();
   });
 

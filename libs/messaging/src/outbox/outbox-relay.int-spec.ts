@@ -1,3 +1,4 @@
+import { dlqTopic } from '@paystream/contracts';
 import {
   TEST_BROKERS,
   TEST_REGISTRY_URL,
@@ -11,6 +12,7 @@ import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
   createMigratedDatabase,
+  deleteTopics,
   effectCounts,
   holdsFor,
   paymentInitiated,
@@ -79,6 +81,7 @@ describe(OutboxRelay.name, () => {
       handler: (event, ctx) =>
         recordEffect(ctx.manager, group, event.eventId, ctx.getMessage().key?.toString() ?? '', ctx.origin),
     });
+    cleanups.push(() => deleteTopics([dlqTopic(topic, group)]));
     cleanups.push(() => consumer.stop());
     await consumer.start();
     return consumer;
