@@ -1,4 +1,5 @@
 import { VerifiedSend } from '../verified-send';
+import { OutboxSignal } from './outbox-signal';
 import type { JsonLogger, Metrics } from '@paystream/observability';
 import { Kafka, KafkaConfig, Message, Producer } from 'kafkajs';
 import { Client, ClientConfig, Notification } from 'pg';
@@ -18,7 +19,8 @@ export interface OutboxRelayOptions {
   metrics?: Metrics;
   /** Rows per publish (one sendBatch, one UPDATE). Default 500. */
   batchSize?: number;
-  /** Fallback poll when no NOTIFY arrives (a missed notification, rows of a long transaction). Default 2000 ms. */
+  /** Fallback poll for rows no in-process signal announced (other instances, a transaction that
+   *  committed while an older one was open). Default 250 ms. */
   pollIntervalMs?: number;
   /** How often a standby relay tries to take the lead. Default 2000 ms. */
   standbyIntervalMs?: number;
@@ -68,6 +70,7 @@ export class OutboxRelay {
   private wake?: () => void;
   private woken = false;
   private lastCleanup = 0;
+  private stopListening?: () => void;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.kafka = new Kafka({
@@ -87,6 +90,7 @@ export class OutboxRelay {
     if (this.running) return Promise.resolve();
     this.running = true;
     this.abort = new AbortController();
+    this.stopListening = OutboxSignal.for(this.options.dataSource).onCommitted(() => this.notify());
     this.loop = this.run();
     return Promise.resolve();
   }
@@ -94,6 +98,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.stopListening?.();
     this.abort.abort();
     this.wake?.();
     await this.loop;
@@ -182,7 +187,7 @@ export class OutboxRelay {
       return;
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.options.pollIntervalMs ?? 2000);
+      const timer = setTimeout(done, this.options.pollIntervalMs ?? 250);
       const wake = () => done();
       this.wake = wake;
       function done() {
