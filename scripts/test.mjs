@@ -17,7 +17,7 @@ const jest = (project, extra = []) => [
   '--selectProjects',
   project,
   '--runInBand',
-  '--testTimeout=180000',
+  '--testTimeout=420000',
   '--forceExit',
   ...extra,
   ...only,
