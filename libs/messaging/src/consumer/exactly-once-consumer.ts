@@ -20,6 +20,7 @@ import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, sleep } from '../f
 import { headerString, toKafkaHeaders } from '../headers';
 import { ConsumerMetrics, consumerMetrics } from '../messaging-metrics';
 import { insertOutboxRows } from '../outbox/outbox-rows';
+import { VerifiedSend } from '../verified-send';
 import { EventCodec, EventOrigin, PermanentError } from '../ports';
 import { ChunkScope, EmittedRecord } from './chunk-scope';
 import { sendToDeadLetter } from './dead-letter';
@@ -115,6 +116,7 @@ export class ExactlyOnceConsumer {
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;
   private readonly kafka: Kafka;
+  private verified?: VerifiedSend;
   private readonly mode: ConsumerMode;
   private readonly maxBatchSize: number;
   private readonly instanceId: string;
@@ -207,6 +209,7 @@ export class ExactlyOnceConsumer {
     for (const p of this.txProducers.values())
       await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
     this.txProducers.clear();
+    await this.verified?.close();
     this.log('log', 'consumer stopped');
   }
 
@@ -773,7 +776,13 @@ export class ExactlyOnceConsumer {
           list.push(o.message);
           byTopic.set(o.topic, list);
         }
-        await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([t, messages]) => ({ topic: t, messages })) });
+        // Explicit partitions, and every targeted partition must be acknowledged before the
+        // offsets join the transaction: see VerifiedSend (kafkajs failover loss).
+        this.verified ??= new VerifiedSend(this.kafka);
+        const { topicMessages, targets } = await this.verified.assign(
+          [...byTopic].map(([t, messages]) => ({ topic: t, messages })),
+        );
+        VerifiedSend.verify(targets, await tx.sendBatch({ acks: -1, topicMessages }));
       }
       await tx.sendOffsets({
         consumerGroupId: this.group,
@@ -788,6 +797,7 @@ export class ExactlyOnceConsumer {
       return true;
     } catch (err) {
       await tx.abort().catch(() => undefined);
+      this.verified?.invalidate();
       await this.dropTxProducer(topic, partition);
       throw err;
     }
