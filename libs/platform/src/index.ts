@@ -4,3 +4,4 @@ export * from './health';
 export * from './openapi';
 export * from './platform.module';
 export * from './problem';
+export * from './validation';

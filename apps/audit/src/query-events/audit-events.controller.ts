@@ -1,11 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { EVENT_TYPES } from '@paystream/contracts';
-import { ApiProblemResponses, ProblemException } from '@paystream/platform';
+import { ApiProblemResponses, ProblemException, parseOr400 } from '@paystream/platform';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { AuditRecord } from '../chain/audit-record';
-import { validate } from '../http/validation';
 import { AuditEventsPageDto } from '../openapi/audit.dto';
 import { AuditTrailRepository } from '../persistence/audit-trail.repository';
 
@@ -69,7 +68,7 @@ export class AuditEventsController {
   @ApiOkResponse({ type: AuditEventsPageDto })
   @ApiProblemResponses(400)
   async list(@Query() raw: unknown): Promise<AuditEventsPage> {
-    const q = validate(eventsQuery, raw);
+    const q = parseOr400(eventsQuery, raw, 'query');
     const items = await this.trail.find(this.db.manager, {
       paymentId: q.paymentId,
       accountId: q.accountId,

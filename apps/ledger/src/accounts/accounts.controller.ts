@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ApiProblemResponses } from '@paystream/platform';
-import { parseOr400 } from '../http/validation';
+import { ApiProblemResponses, parseOr400 } from '@paystream/platform';
 import {
   AccountResponse,
   CreateAccountRequest,
@@ -32,7 +31,7 @@ export class AccountsController {
   @ApiOkResponse({ type: AccountResponse })
   @ApiProblemResponses(400, 404)
   get(@Param('id') id: string, @Query() query: Record<string, unknown>): Promise<AccountResponse> {
-    const { asOf } = parseOr400(accountQuerySchema, query);
+    const { asOf } = parseOr400(accountQuerySchema, query, 'query');
     return this.accounts.get(id, asOf);
   }
 
@@ -43,7 +42,7 @@ export class AccountsController {
   @ApiOkResponse({ type: StatementResponse })
   @ApiProblemResponses(400, 404)
   entries(@Param('id') id: string, @Query() query: Record<string, unknown>): Promise<StatementResponse> {
-    const { limit, cursor } = parseOr400(statementQuerySchema, query);
+    const { limit, cursor } = parseOr400(statementQuerySchema, query, 'query');
     return this.accounts.statement(id, limit ?? 50, cursor);
   }
 }

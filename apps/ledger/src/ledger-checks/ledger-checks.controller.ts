@@ -1,9 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { ApiProblemResponses } from '@paystream/platform';
+import { ApiProblemResponses, parseOr400 } from '@paystream/platform';
 import { checksumQuerySchema } from '../accounts/account.dto';
-import { parseOr400 } from '../http/validation';
 import { InvariantReport, checkInvariants } from '../persistence/invariants.reader';
 import { ledgerChecksum } from '../persistence/ledger.reader';
 
@@ -39,7 +38,7 @@ export class LedgerChecksController {
   @ApiOkResponse({ type: ChecksumResponse })
   @ApiProblemResponses(400)
   async checksum(@Query() query: Record<string, unknown>): Promise<ChecksumResponse> {
-    const { asOf } = parseOr400(checksumQuerySchema, query);
+    const { asOf } = parseOr400(checksumQuerySchema, query, 'query');
     // One snapshot for the hash and the counts (REPEATABLE READ), while the consumer keeps writing.
     const result = await this.dataSource.transaction('REPEATABLE READ', (m) => ledgerChecksum(m, asOf));
     return { ...result, ...(asOf ? { asOf: asOf.toISOString() } : {}) };

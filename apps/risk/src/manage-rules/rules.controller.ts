@@ -1,9 +1,8 @@
 import { Body, Controller, Get, Headers, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CORRELATION_HEADER, currentCorrelationId } from '@paystream/observability';
-import { ApiProblemResponses } from '@paystream/platform';
+import { ApiProblemResponses, parseOr400 } from '@paystream/platform';
 import { z } from 'zod';
-import { validate } from '../http/validation';
 import { RiskRulesDto, RuleChangeDto, RuleHistoryDto, RuleVersionDto } from '../openapi/risk.dto';
 import { RuleChange, RuleVersion } from '../persistence/rules.repository';
 import { riskRulesSchema } from '../rules/risk-rules';
@@ -51,7 +50,7 @@ export class RulesController {
   @ApiOkResponse({ type: RuleChangeDto })
   @ApiProblemResponses(400)
   async put(@Body() body: unknown, @Headers(CORRELATION_HEADER) given?: string): Promise<RuleChangeView> {
-    const rules = validate(riskRulesSchema, body);
+    const rules = parseOr400(riskRulesSchema, body);
     // The header itself, not only the request scope: the scope does not always survive body parsing.
     const correlationId = given && /^[\w.:-]{1,128}$/.test(given) ? given : (currentCorrelationId() ?? null);
     return changeView(await this.rules.replace(rules, correlationId));
@@ -62,7 +61,7 @@ export class RulesController {
   @ApiOkResponse({ type: RuleHistoryDto })
   @ApiProblemResponses(400)
   async history(@Query() query: unknown): Promise<{ items: RuleChangeView[] }> {
-    const { limit, before } = validate(historyQuery, query);
+    const { limit, before } = parseOr400(historyQuery, query, 'query');
     const changes = await this.rules.history(limit, before);
     return { items: changes.map(changeView) };
   }
