@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { sqlRows } from '../persistence/sql-rows';
+import { sqlRows } from '@paystream/persistence';
 import { LatencySketch } from '../sketch/latency-sketch';
 import { ChunkAggregate, sortedCells } from './chunk-aggregate';
 

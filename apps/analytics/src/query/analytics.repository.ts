@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PaymentStatus } from '../aggregate/chunk-aggregate';
-import { sqlRows } from '../persistence/sql-rows';
+import { sqlRows } from '@paystream/persistence';
 import { LatencySketch } from '../sketch/latency-sketch';
 import type { AnalyticsWindow } from './analytics-query.schema';
 import type { StatusTotals } from './summary';

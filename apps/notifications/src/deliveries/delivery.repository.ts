@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { sqlRows } from '../persistence/sql-rows';
+import { sqlRows } from '@paystream/persistence';
 
 /** One claimed delivery with what the dispatcher needs to send it. */
 export interface ClaimedDelivery {

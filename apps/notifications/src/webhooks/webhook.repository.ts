@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { sqlRows } from '../persistence/sql-rows';
+import { sqlRows } from '@paystream/persistence';
 import { Webhook } from './webhook';
 
 interface WebhookRow {
