@@ -70,6 +70,7 @@ export class OutboxRelay {
   private wake?: () => void;
   private woken = false;
   private lastCleanup = 0;
+  private lastPendingCount = 0;
   private stopListening?: () => void;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -286,7 +287,10 @@ export class OutboxRelay {
   }
 
   private async updatePending(client: Client): Promise<void> {
-    if (!this.metrics) return;
+    // A count(*) over the unsent rows per publish round would sit on the hot path; the gauge is
+    // for dashboards, so once a second is enough.
+    if (!this.metrics || Date.now() - this.lastPendingCount < 1000) return;
+    this.lastPendingCount = Date.now();
     const { rows } = await client.query<{ n: string }>(
       `SELECT count(*) AS n FROM messaging_outbox WHERE sent_at IS NULL AND failed_at IS NULL`,
     );
