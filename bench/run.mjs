@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ROOT, ensureStack, stopStarted } from '../scripts/lib/stack.mjs';
+import { ensureBenchClients } from './clients/install.mjs';
 
 const argv = process.argv.slice(2);
 const usage = 'usage: npm run bench [-- --quick] [--skip-build] [--timeout <s>] [scenario ...]';
@@ -212,6 +213,8 @@ async function main() {
   const names = discover();
   if (!names.length) throw new Error('no scenarios in dist/bench (*.bench.js); is bench/ compiled?');
   say(`scenarios: ${names.join(', ')}${options.quick ? ' (quick)' : ''}`);
+  // Its clients live outside the root node_modules (bench/clients/install.mjs); installed once, then cached.
+  if (names.includes('client-comparison')) await ensureBenchClients({ say: (m) => say(`clients: ${m}`) });
   const started = await ensureStack();
   const scenarios = [];
   let info;

@@ -1,0 +1,129 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ConsumeRate, ProduceOptions, Rate, perSecond, samplePayload } from '../lib';
+
+/**
+ * What every client of the comparison runs: the shape of rawProduce / rawConsume in
+ * bench/lib/baselines.ts (same keys, values, batch size, concurrency and timing rules), so only
+ * the client differs.
+ */
+export interface ComparedClient {
+  /** Short id used in metric names (`confluent_produce_msgs_per_s`). */
+  id: string;
+  /** Package and version, as reported. */
+  label: string;
+  /** How it is configured for the comparison, one line for the report. */
+  settings: string;
+  produce(topic: string, n: number): Promise<Rate>;
+  consume(topic: string, n: number): Promise<ConsumeRate>;
+}
+
+/** Where bench/clients/install.mjs installs the clients (its CLIENTS_CACHE); this file runs from dist/bench/clients. */
+const CACHE = path.resolve(__dirname, '../../../.cache/bench-clients');
+
+export interface InstallSummary {
+  date: string;
+  node: string;
+  confluent: string;
+  platformatic: string;
+}
+
+export function installSummary(): InstallSummary | undefined {
+  const file = path.join(CACHE, 'install.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as InstallSummary) : undefined;
+}
+
+/** Loads `name` from the cache; throws saying how to install it when it is not there or does not load. */
+export function loadFromCache(name: string): { module: unknown; version: string } {
+  const manifest = path.join(CACHE, 'node_modules', name, 'package.json');
+  if (!existsSync(manifest))
+    throw new Error(`${name} is not installed in ${CACHE} (run: node bench/clients/install.mjs)`);
+  const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+  return { module: createRequire(path.join(CACHE, 'package.json'))(name) as unknown, version };
+}
+
+export interface BenchMessage {
+  key: string;
+  value: string;
+}
+
+/** Messages `start`..`start+count-1`, keyed over 1000 accounts, as rawProduce sends them. */
+export function benchMessages(start: number, count: number): BenchMessage[] {
+  return Array.from({ length: count }, (_, j) => ({
+    key: `acct-${(start + j) % 1000}`,
+    value: samplePayload(start + j),
+  }));
+}
+
+/** `n` messages in send() calls of `batchSize`, `concurrency` calls in flight (rawProduce's defaults). */
+export async function produceInBatches(
+  n: number,
+  send: (messages: BenchMessage[]) => Promise<unknown>,
+  options: ProduceOptions = {},
+): Promise<Rate> {
+  const batchSize = options.batchSize ?? 500;
+  const concurrency = options.concurrency ?? 4;
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const start = next;
+      const count = Math.min(batchSize, n - start);
+      next += count;
+      await send(benchMessages(start, count));
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ms = performance.now() - t0;
+  return { count: n, seconds: ms / 1000, perSecond: perSecond(n, ms) };
+}
+
+/**
+ * Counts delivered messages until `n` arrived; the rate runs from the first delivery to the n-th
+ * message and the start-up (group join, first fetch) is reported apart, as in rawConsume.
+ */
+export class ConsumeClock {
+  readonly done: Promise<ConsumeRate>;
+  private readonly t0 = performance.now();
+  private first = 0;
+  private count = 0;
+  private bytes = 0;
+  private settle?: { resolve: (r: ConsumeRate) => void; reject: (e: Error) => void };
+
+  constructor(
+    private readonly n: number,
+    timeoutMs = 120_000,
+  ) {
+    this.done = new Promise<ConsumeRate>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`consumed ${this.count} of ${n} in ${timeoutMs} ms`)), timeoutMs);
+      this.settle = {
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+    });
+  }
+
+  /** `messages` more arrived, carrying `bytes` of values. */
+  add(messages: number, bytes: number): void {
+    const now = performance.now();
+    if (!this.first) this.first = now;
+    const before = this.count;
+    this.count += messages;
+    this.bytes += bytes;
+    if (before < this.n && this.count >= this.n) {
+      if (this.bytes === 0) return this.fail(new Error('consumed messages without values'));
+      this.settle?.resolve({
+        count: this.count,
+        seconds: (now - this.first) / 1000,
+        perSecond: perSecond(this.count, now - this.first),
+        startupSeconds: (this.first - this.t0) / 1000,
+      });
+    }
+  }
+
+  fail(err: unknown): void {
+    this.settle?.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
