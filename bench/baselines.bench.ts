@@ -5,7 +5,6 @@
  *
  * `node dist/bench/baselines.bench.js [--quick] [--json out.json]`
  */
-import { Kafka } from 'kafkajs';
 import {
   BenchTable,
   Progress,
@@ -19,18 +18,8 @@ import {
   rawProduce,
   round,
   runScenario,
+  topicMessageCount,
 } from './lib';
-
-async function topicMessageCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function kafkaBaselines(progress: Progress, messages: number) {
   const kafka = benchKafka('paystream-bench-baselines');
@@ -149,7 +138,7 @@ runScenario('baselines', async ({ quick, progress }) => {
         'rate from the first batch to the last message.',
       'PostgreSQL: a scratch paystream_test_bench_* database; commits are single-row INSERTs in autocommit (one durable commit each); ' +
         'batched inserts are 1000-row INSERT ... SELECT unnest(...) statements.',
-      'Client comparison (@confluentinc/kafka-javascript, @platformatic/kafka) not measured: the packages are not installed.',
+      'The same produce and consume with @confluentinc/kafka-javascript and @platformatic/kafka: see client-comparison.',
     ],
   };
 });

@@ -27,6 +27,7 @@ import {
   rawProduce,
   round,
   runScenario,
+  topicMessageCount,
 } from './lib';
 
 /** kafkajs as the baselines scenario runs it (4 send() calls in flight), or with one (`concurrency` 1). */
@@ -42,17 +43,6 @@ function kafkajsClient(kafka: Kafka, concurrency = 4): ComparedClient {
     produce: (topic, n) => rawProduce(kafka, topic, n, { concurrency }),
     consume: (topic, n) => rawConsume(kafka, topic, n),
   };
-}
-
-async function topicMessageCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** Runs `fn` and says how much CPU this process (all its threads, librdkafka's included) spent on it. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ConsumeRate, ProduceOptions, Rate, perSecond, samplePayload } from '../lib';
+import { ConsumeRate, Rate, perSecond } from '../lib';
 
 /**
  * What every client of the comparison runs: the shape of rawProduce / rawConsume in
@@ -42,42 +42,6 @@ export function loadFromCache(name: string): { module: unknown; version: string 
     throw new Error(`${name} is not installed in ${CACHE} (run: node bench/clients/install.mjs)`);
   const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
   return { module: createRequire(path.join(CACHE, 'package.json'))(name) as unknown, version };
-}
-
-export interface BenchMessage {
-  key: string;
-  value: string;
-}
-
-/** Messages `start`..`start+count-1`, keyed over 1000 accounts, as rawProduce sends them. */
-export function benchMessages(start: number, count: number): BenchMessage[] {
-  return Array.from({ length: count }, (_, j) => ({
-    key: `acct-${(start + j) % 1000}`,
-    value: samplePayload(start + j),
-  }));
-}
-
-/** `n` messages in send() calls of `batchSize`, `concurrency` calls in flight (rawProduce's defaults). */
-export async function produceInBatches(
-  n: number,
-  send: (messages: BenchMessage[]) => Promise<unknown>,
-  options: ProduceOptions = {},
-): Promise<Rate> {
-  const batchSize = options.batchSize ?? 500;
-  const concurrency = options.concurrency ?? 4;
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const start = next;
-      const count = Math.min(batchSize, n - start);
-      next += count;
-      await send(benchMessages(start, count));
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const ms = performance.now() - t0;
-  return { count: n, seconds: ms / 1000, perSecond: perSecond(n, ms) };
 }
 
 /**

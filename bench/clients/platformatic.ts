@@ -1,5 +1,5 @@
-import { BENCH_BROKERS, ConsumeRate, Rate, benchName } from '../lib';
-import { BenchMessage, ComparedClient, ConsumeClock, loadFromCache, produceInBatches } from './common';
+import { BENCH_BROKERS, BenchMessage, ConsumeRate, Rate, benchName, produceInBatches } from '../lib';
+import { ComparedClient, ConsumeClock, loadFromCache } from './common';
 
 /**
  * @platformatic/kafka (pure JavaScript). Only the surface the comparison uses is typed here: the

@@ -43,32 +43,65 @@ export interface ProduceOptions {
   concurrency?: number;
 }
 
-/** kafkajs, idempotent, acks=all, batched: messages/s for `n` messages keyed over 1000 accounts. */
-export async function rawProduce(kafka: Kafka, topic: string, n: number, options: ProduceOptions = {}): Promise<Rate> {
+export interface BenchMessage {
+  key: string;
+  value: string;
+}
+
+/** Messages `start`..`start+count-1`, keyed over 1000 accounts. */
+export function benchMessages(start: number, count: number): BenchMessage[] {
+  return Array.from({ length: count }, (_, j) => ({
+    key: `acct-${(start + j) % 1000}`,
+    value: samplePayload(start + j),
+  }));
+}
+
+/**
+ * `n` messages in awaited `send` calls of `batchSize`, `concurrency` of them in flight: the produce
+ * shape of the baseline, also used for the other clients of the client comparison.
+ */
+export async function produceInBatches(
+  n: number,
+  send: (messages: BenchMessage[]) => Promise<unknown>,
+  options: ProduceOptions = {},
+): Promise<Rate> {
   const batchSize = options.batchSize ?? 500;
   const concurrency = options.concurrency ?? 4;
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const start = next;
+      const count = Math.min(batchSize, n - start);
+      next += count;
+      await send(benchMessages(start, count));
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ms = performance.now() - t0;
+  return { count: n, seconds: ms / 1000, perSecond: perSecond(n, ms) };
+}
+
+/** kafkajs, idempotent, acks=all, batched: messages/s for `n` messages keyed over 1000 accounts. */
+export async function rawProduce(kafka: Kafka, topic: string, n: number, options: ProduceOptions = {}): Promise<Rate> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    let next = 0;
-    const worker = async () => {
-      while (next < n) {
-        const start = next;
-        const count = Math.min(batchSize, n - start);
-        next += count;
-        const messages = Array.from({ length: count }, (_, j) => ({
-          key: `acct-${(start + j) % 1000}`,
-          value: samplePayload(start + j),
-        }));
-        await producer.send({ topic, acks: -1, messages });
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    const ms = performance.now() - t0;
-    return { count: n, seconds: ms / 1000, perSecond: perSecond(n, ms) };
+    return await produceInBatches(n, (messages) => producer.send({ topic, acks: -1, messages }), options);
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** How many messages `topic` holds (high minus low watermark over its partitions). */
+export async function topicMessageCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect();
   }
 }
 
