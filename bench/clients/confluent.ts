@@ -35,21 +35,36 @@ interface ConfluentModule {
 
 const NOTHING = 0; // KafkaJS.logLevel.NOTHING
 
+export interface ConfluentVariant {
+  /** `js.consumer.max.batch.size: -1`: eachBatch gets whatever librdkafka has fetched, not 32 at most. */
+  unboundedBatches?: boolean;
+  /** send() calls in flight (4, the baseline's shape, unless set). */
+  concurrency?: number;
+}
+
 /** Loads the client from the cache; throws (with how to install it) when it is not there. */
-export function confluentClient(options: { unboundedBatches?: boolean } = {}): ComparedClient {
+export function confluentClient(variant: ConfluentVariant = {}): ComparedClient {
   const { module, version } = loadFromCache('@confluentinc/kafka-javascript');
   const ckjs = module as ConfluentModule;
   const kafka = new ckjs.KafkaJS.Kafka({
     kafkaJS: { clientId: 'paystream-bench-confluent', brokers: BENCH_BROKERS, logLevel: NOTHING },
   });
-  const unbounded = options.unboundedBatches ?? false;
+  const unbounded = variant.unboundedBatches ?? false;
+  const concurrency = variant.concurrency ?? 4;
+  const suffix = [
+    concurrency !== 4 ? `${concurrency} send() in flight` : '',
+    unbounded ? 'js.consumer.max.batch.size -1' : '',
+  ].filter(Boolean);
   return {
-    id: unbounded ? 'confluent_unbounded_batches' : 'confluent',
-    label:
-      `@confluentinc/kafka-javascript ${version} (librdkafka ${ckjs.librdkafkaVersion})` +
-      (unbounded ? ', js.consumer.max.batch.size -1' : ''),
+    id: [
+      'confluent',
+      ...(concurrency !== 4 ? [`${concurrency}_in_flight`] : []),
+      ...(unbounded ? ['unbounded_batches'] : []),
+    ].join('_'),
+    label: `@confluentinc/kafka-javascript ${version} (librdkafka ${ckjs.librdkafkaVersion})${suffix.map((x) => `, ${x}`).join('')}`,
     settings:
-      'KafkaJS-compatible API; producer idempotent, acks=-1 (librdkafka defaults otherwise: linger.ms 5, up to 5 requests in flight); ' +
+      `KafkaJS-compatible API; producer idempotent, acks=-1, ${concurrency} send() call(s) in flight ` +
+      '(librdkafka defaults otherwise: linger.ms 5, up to 5 requests in flight); ' +
       (unbounded
         ? 'consumer eachBatch with js.consumer.max.batch.size -1 (a batch holds whatever librdkafka has fetched)'
         : 'consumer eachBatch with its default js.consumer.max.batch.size (32 messages per batch)'),
@@ -57,7 +72,7 @@ export function confluentClient(options: { unboundedBatches?: boolean } = {}): C
       const producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false } });
       await producer.connect();
       try {
-        return await produceInBatches(n, (messages) => producer.send({ topic, messages }));
+        return await produceInBatches(n, (messages) => producer.send({ topic, messages }), { concurrency });
       } finally {
         await producer.disconnect();
       }
