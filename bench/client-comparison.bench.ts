@@ -74,6 +74,12 @@ const median = (values: number[]): number => {
  */
 const withJoin = (c: ConsumeRate): number => c.count / (c.seconds + c.startupSeconds);
 
+/** An error as one report line (a bindings error lists every path it tried, one per line). */
+const oneLine = (err: unknown): string => {
+  const text = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' | ');
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+};
+
 const loadAverage = (): string =>
   os
     .loadavg()
@@ -100,7 +106,7 @@ runScenario('client-comparison', async ({ quick, progress }) => {
     try {
       clients.push(make());
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = oneLine(err);
       // Both confluent variants fail the same way: say it once.
       if (notes.includes(`Not measured: ${reason}`)) continue;
       notes.push(`Not measured: ${reason}`);
@@ -151,7 +157,7 @@ runScenario('client-comparison', async ({ quick, progress }) => {
           consumeCpuMs: consume.cpuMs,
         });
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = oneLine(err);
         failed.get(client.id)?.push(reason);
         progress.log(`${what} FAILED: ${reason}`);
       } finally {
@@ -275,6 +281,7 @@ runScenario('client-comparison', async ({ quick, progress }) => {
       `consume (incl. join) ${bestConsume.label} (${round((summary.get(bestConsume.id)?.consumeWithJoin ?? NaN) / reference.consumeWithJoin, 2)}× kafkajs). ` +
       'Which client the platform uses, why, and when to revisit: docs/design-notes.md, "Kafka client".',
   );
+  if (install?.error) notes.push(`The native client's build failed: ${oneLine(install.error)}`);
   if (install)
     notes.push(
       `Installed by bench/clients/install.mjs on ${install.date} (Node ${install.node}): @confluentinc/kafka-javascript ${install.confluent}.`,

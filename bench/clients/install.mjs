@@ -92,6 +92,13 @@ function npm(args, env, log, say, what) {
   });
 }
 
+/** The lines of a failed install that say why: those before node-gyp's first `gyp ERR!`, or the end. */
+function buildError(text) {
+  const lines = text.trim().split('\n');
+  const first = lines.findIndex((l) => l.startsWith('gyp ERR!'));
+  return (first > 0 ? lines.slice(Math.max(0, first - 10), first + 2) : lines.slice(-15)).join('\n');
+}
+
 function installKey() {
   const hash = createHash('sha256');
   for (const f of ['package.json', 'package-lock.json']) hash.update(readFileSync(path.join(HERE, f)));
@@ -144,9 +151,10 @@ export async function ensureBenchClients({
   const log = path.join(CLIENTS_CACHE, 'install.log');
   const flags = ['--no-audit', '--no-fund', '--foreground-scripts'];
   let installed = await npm(['ci', ...flags], env, log, say, `npm ci (CKJS_LINKING=dynamic)`);
+  let error;
   if (!installed) {
-    const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-15).join('\n');
-    say(`last lines of ${path.relative(ROOT, log)}:\n${tail}`);
+    error = buildError(readFileSync(log, 'utf8'));
+    say(`from ${path.relative(ROOT, log)}:\n${error}`);
     say('installing without install scripts so the pure-JavaScript clients can still be measured');
     installed = await npm(
       ['ci', ...flags, '--ignore-scripts'],
@@ -164,6 +172,7 @@ export async function ensureBenchClients({
     platformatic:
       installed && existsSync(path.join(CLIENTS_CACHE, 'node_modules', PLATFORMATIC)) ? 'installed' : 'missing',
     log: path.relative(ROOT, log),
+    ...(error ? { error } : {}),
   };
   // An incomplete install is not reused: the next run tries again.
   summary.complete = summary.confluent !== 'missing' && summary.platformatic !== 'missing';
