@@ -281,7 +281,10 @@ runScenario('client-comparison', async ({ quick, progress }) => {
       `consume (incl. join) ${bestConsume.label} (${round((summary.get(bestConsume.id)?.consumeWithJoin ?? NaN) / reference.consumeWithJoin, 2)}× kafkajs). ` +
       'Which client the platform uses, why, and when to revisit: docs/design-notes.md, "Kafka client".',
   );
-  if (install?.error) notes.push(`The native client's build failed: ${oneLine(install.error)}`);
+  if (install?.error)
+    notes.push(
+      `The native client's build failed (${install.log}): ${oneLine(install.error.split('\n').slice(-4).join('\n'))}`,
+    );
   if (install)
     notes.push(
       `Installed by bench/clients/install.mjs on ${install.date} (Node ${install.node}): @confluentinc/kafka-javascript ${install.confluent}.`,

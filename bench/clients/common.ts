@@ -28,6 +28,8 @@ export interface InstallSummary {
   node: string;
   confluent: string;
   platformatic: string;
+  /** The npm output of the install, relative to the repository. */
+  log: string;
   /** Why the native build failed, when it did (the lines before node-gyp's first error). */
   error?: string;
 }

@@ -92,11 +92,13 @@ function npm(args, env, log, say, what) {
   });
 }
 
-/** The lines of a failed install that say why: those before node-gyp's first `gyp ERR!`, or the end. */
+/** The lines of a failed install that say why: the build's output before node-gyp's first `gyp ERR!`, or the end. */
 function buildError(text) {
   const lines = text.trim().split('\n');
   const first = lines.findIndex((l) => l.startsWith('gyp ERR!'));
-  return (first > 0 ? lines.slice(Math.max(0, first - 10), first + 2) : lines.slice(-15)).join('\n');
+  if (first < 0) return lines.slice(-15).join('\n');
+  const before = lines.slice(0, first).filter((l) => !l.startsWith('gyp info'));
+  return [...before.slice(-8), ...lines.slice(first, first + 2)].join('\n');
 }
 
 function installKey() {
