@@ -107,7 +107,7 @@ runScenario('client-comparison', async ({ quick, progress }) => {
       clients.push(make());
     } catch (err) {
       const reason = oneLine(err);
-      // Both confluent variants fail the same way: say it once.
+      // The confluent variants fail the same way: say it once.
       if (notes.includes(`Not measured: ${reason}`)) continue;
       notes.push(`Not measured: ${reason}`);
       progress.log(`not measured: ${reason}`);
