@@ -62,7 +62,9 @@ function freePort(): Promise<number> {
 async function startPaymentService(database: string, progress: Progress) {
   const port = await freePort();
   const kafka = WITH_KAFKA ? BENCH_BROKERS.join(',') : `127.0.0.1:${await freePort()}`;
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/payment/src/main.js')], {
+  // PAYMENT_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the service process.
+  const nodeArgs = (process.env.PAYMENT_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/apps/payment/src/main.js')], {
     cwd: ROOT,
     env: {
       ...process.env,

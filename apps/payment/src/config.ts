@@ -12,6 +12,10 @@ export const paymentConfigShape = {
     .string()
     .regex(/^[1-9]\d{0,11}$/, 'must be a whole number of major units between 1 and 999999999999')
     .default('1000000000'),
+  /** Most POST /v1/payments requests committed together in one transaction (group commit). */
+  PAYMENT_SUBMIT_MAX_BATCH: envInt(1, 500).default('64'),
+  /** Most group-commit transactions of POST /v1/payments at once (each holds one pool connection). */
+  PAYMENT_SUBMIT_CONCURRENT_BATCHES: envInt(1, 32).default('2'),
   /** Upper bound of `limit` on GET /v1/payments. */
   PAYMENT_LIST_MAX_LIMIT: envInt(1, 1000).default('100'),
   /**

@@ -58,60 +58,70 @@ export class PaymentRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * The payment, its first history row and its idempotency record in one statement (one round
-   * trip on the hot path). Foreign keys are checked at the end of the statement, when the payment
-   * row exists. An expired key not purged yet is replaced. Returns false when the key is live
-   * (a first request committed after the caller's lookup): the caller must roll back, since the
-   * payment rows of this statement were written regardless.
+   * New payments with their first history rows and idempotency records, any number in one
+   * statement (one round trip per batch on the hot path). The idempotency record is inserted
+   * first and only the payments whose key it stored are written: an expired key not purged yet
+   * is replaced, a live one (a first request that committed after the caller's lookup) is left
+   * alone and its payment not written. Foreign keys are checked at the end of the statement, when
+   * the payment rows exist. Returns the keys stored; the keys must be distinct.
    */
   async insertInitiated(
     manager: EntityManager,
-    applied: Applied<PaymentInitiated>,
-    record: IdempotencyRecord,
-  ): Promise<boolean> {
-    const p = applied.payment.state;
-    const c = applied.change;
-    const rows: unknown[] = await manager.query(
-      `WITH payment AS (
+    items: readonly { applied: Applied<PaymentInitiated>; record: IdempotencyRecord }[],
+  ): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const column = <T>(f: (p: PaymentState, c: StatusChange, r: IdempotencyRecord) => T): T[] =>
+      items.map(({ applied, record }) => f(applied.payment.state, applied.change, record));
+    const rows: { key: string }[] = await manager.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[],
+                              $8::text[], $9::int[], $10::text[], $11::timestamptz[], $12::uuid[], $13::text[],
+                              $14::text[], $15::jsonb[], $16::smallint[], $17::json[], $18::timestamptz[])
+           AS i(id, debtor, creditor, amount_minor, currency, reference, metadata, status, version, correlation_id,
+                at, event_id, key, fingerprint, request_body, response_status, response_body, expires_at)
+       ), stored AS (
+         INSERT INTO idempotency_keys (key, fingerprint, request_body, response_status, response_body, payment_id,
+                                       created_at, expires_at)
+         SELECT key, fingerprint, request_body, response_status, response_body, id, at, expires_at FROM input
+         ON CONFLICT (key) DO UPDATE SET
+           fingerprint = EXCLUDED.fingerprint, request_body = EXCLUDED.request_body,
+           response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
+           payment_id = EXCLUDED.payment_id, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+         WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
+         RETURNING key
+       ), payment AS (
          INSERT INTO payments (id, debtor_account_id, creditor_account_id, amount_minor, currency, reference,
                                metadata, status, reason, version, correlation_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+         SELECT id, debtor, creditor, amount_minor, currency, reference, metadata, status, NULL, version,
+                correlation_id, at, at
+           FROM input JOIN stored USING (key)
        ), history AS (
          INSERT INTO payment_status_history (payment_id, status, reason, version, event_id, cause_event_id, occurred_at)
-         VALUES ($1, $8, $9, $10, $13, NULL, $12)
+         SELECT id, status, NULL, version, event_id, NULL, at FROM input JOIN stored USING (key)
        )
-       INSERT INTO idempotency_keys (key, fingerprint, request_body, response_status, response_body, payment_id,
-                                     created_at, expires_at)
-       VALUES ($14, $15, $16, $17, $18, $1, $12, $19)
-       ON CONFLICT (key) DO UPDATE SET
-         fingerprint = EXCLUDED.fingerprint, request_body = EXCLUDED.request_body,
-         response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
-         payment_id = EXCLUDED.payment_id, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-       WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
-       RETURNING key`,
+       SELECT key FROM stored`,
       [
-        p.id,
-        p.debtorAccountId,
-        p.creditorAccountId,
-        p.amountMinor.toString(),
-        p.currency,
-        p.reference,
-        p.metadata === null ? null : JSON.stringify(p.metadata),
-        p.status,
-        p.reason,
-        p.version,
-        p.correlationId,
-        p.createdAt,
-        c.eventId,
-        record.key,
-        record.fingerprint,
-        JSON.stringify(record.requestBody),
-        record.responseStatus,
-        JSON.stringify(record.responseBody),
-        record.expiresAt,
+        column((p) => p.id),
+        column((p) => p.debtorAccountId),
+        column((p) => p.creditorAccountId),
+        column((p) => p.amountMinor.toString()),
+        column((p) => p.currency),
+        column((p) => p.reference),
+        column((p) => (p.metadata === null ? null : JSON.stringify(p.metadata))),
+        column((p) => p.status),
+        column((p) => p.version),
+        column((p) => p.correlationId),
+        column((p) => p.createdAt.toISOString()),
+        column((_p, c) => c.eventId),
+        column((_p, _c, r) => r.key),
+        column((_p, _c, r) => r.fingerprint),
+        column((_p, _c, r) => JSON.stringify(r.requestBody)),
+        column((_p, _c, r) => r.responseStatus),
+        column((_p, _c, r) => JSON.stringify(r.responseBody)),
+        column((_p, _c, r) => r.expiresAt.toISOString()),
       ],
     );
-    return rows.length === 1;
+    return new Set(rows.map((r) => r.key));
   }
 
   /** The payment locked for the rest of the transaction (saga steps of one payment serialise here). */

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { TOPICS } from '@paystream/contracts';
+import { PaymentInitiated, TOPICS } from '@paystream/contracts';
 import { Outbox } from '@paystream/messaging';
 import { Metrics, currentCorrelationId } from '@paystream/observability';
 import { APP_CONFIG } from '@paystream/platform';
 import { DataSource } from 'typeorm';
 import type { PaymentConfig } from '../config';
 import { newEventStamp, newPaymentId } from '../payment/event-stamp';
-import { NewPayment, Payment } from '../payment/payment';
-import { toPaymentView } from '../payment/payment.view';
+import { Applied, NewPayment, Payment } from '../payment/payment';
+import { PaymentView, toPaymentView } from '../payment/payment.view';
 import { IdempotencyRepository } from '../persistence/idempotency.repository';
 import { PaymentRepository } from '../persistence/payment.repository';
+import { BatchResult, GroupCommit } from './group-commit';
 import { differingFields, requestFingerprint } from './request-fingerprint';
 
 export type SubmitOutcome =
@@ -19,19 +20,36 @@ export type SubmitOutcome =
   | { outcome: 'in-flight' }
   | { outcome: 'key-reused'; fields: string[] };
 
+/** One accepted request on its way to the database, everything computed outside the transaction. */
+interface Submission {
+  key: string;
+  fingerprint: string;
+  requestBody: unknown;
+  applied: Applied<PaymentInitiated>;
+  /** The 201 body, stored as the key's first response. */
+  body: PaymentView;
+  expiresAt: Date;
+}
+
 /**
- * POST /v1/payments as one PostgreSQL transaction with a single commit and no waiting, in three
- * statements between BEGIN and COMMIT: claim the key and read its record (advisory lock, or 409)
- * → replay / 422 if the key is known → else payment + history + idempotency record (one
- * statement) and the payment.initiated outbox row.
- * Kafka is not involved: the relay publishes the outbox row later, so a broker outage never
- * fails the request.
+ * POST /v1/payments with group commit (README of the payment app: "Submitting a payment").
+ * Requests that arrive while a batch is committing share the next PostgreSQL transaction: claim
+ * every key and read its record (advisory locks, one statement) → replay / 422 / 409 per key → the
+ * new payments, their history and idempotency records (one statement) → their payment.initiated
+ * outbox rows (one statement) → one commit; then each request gets its own answer. A response is
+ * only sent after its transaction committed.
+ * Kafka is not involved: the relay publishes the outbox rows later, so a broker outage never fails
+ * a request.
  */
 @Injectable()
 export class SubmitPaymentService {
   private readonly created;
   private readonly replays;
   private readonly conflicts;
+  private readonly batchSize;
+  private readonly batches: GroupCommit<Submission, SubmitOutcome>;
+  /** Keys of this instance's requests in flight; other instances' are found by the advisory locks. */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -48,19 +66,31 @@ export class SubmitPaymentService {
       'Keys refused (409 in flight, 422 reused)',
       ['kind'] as const,
     );
+    this.batchSize = metrics.histogram(
+      'payment_submit_batch_size',
+      'Requests per group-committed transaction of POST /v1/payments',
+      [],
+      [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    );
+    this.batches = new GroupCommit({
+      maxBatch: config.PAYMENT_SUBMIT_MAX_BATCH,
+      maxConcurrent: config.PAYMENT_SUBMIT_CONCURRENT_BATCHES,
+      commit: (items) => this.commit(items),
+    });
   }
 
   async submit(key: string, requestBody: unknown, input: NewPayment): Promise<SubmitOutcome> {
-    const fingerprint = requestFingerprint(requestBody);
-    const correlationId = currentCorrelationId() ?? randomUUID();
     let outcome: SubmitOutcome;
-    try {
-      outcome = await this.attempt(key, fingerprint, requestBody, input, correlationId);
-    } catch (err) {
-      if (!(err instanceof KeyTakenMeanwhile)) throw err;
-      // The first request with this key committed between our lookup and our insert: its record
-      // is visible to a new transaction, which replays it (or answers 422).
-      outcome = await this.attempt(key, fingerprint, requestBody, input, correlationId);
+    if (this.inFlight.has(key)) {
+      // The same key is already on its way in this instance: never two of them in one transaction.
+      outcome = { outcome: 'in-flight' };
+    } else {
+      this.inFlight.add(key);
+      try {
+        outcome = await this.batches.submit(this.prepare(key, requestBody, input));
+      } finally {
+        this.inFlight.delete(key);
+      }
     }
     switch (outcome.outcome) {
       case 'created':
@@ -79,41 +109,78 @@ export class SubmitPaymentService {
     return outcome;
   }
 
-  private attempt(
-    key: string,
-    fingerprint: string,
-    requestBody: unknown,
-    input: NewPayment,
-    correlationId: string,
-  ): Promise<SubmitOutcome> {
-    return this.dataSource.transaction(async (manager): Promise<SubmitOutcome> => {
-      const now = new Date();
-      const claim = await this.idempotency.claim(manager, key, now);
-      if (!claim.locked) return { outcome: 'in-flight' };
-      if (claim.known) {
-        if (claim.known.fingerprint === fingerprint) {
-          return { outcome: 'replayed', status: claim.known.responseStatus, body: claim.known.responseBody };
+  private prepare(key: string, requestBody: unknown, input: NewPayment): Submission {
+    const now = new Date();
+    const correlationId = currentCorrelationId() ?? randomUUID();
+    const applied = Payment.initiate(newPaymentId(), input, newEventStamp(correlationId, now));
+    return {
+      key,
+      fingerprint: requestFingerprint(requestBody),
+      requestBody,
+      applied,
+      body: toPaymentView(applied.payment.state, [applied.change]),
+      expiresAt: new Date(now.getTime() + this.config.PAYMENT_IDEMPOTENCY_TTL_HOURS * 3_600_000),
+    };
+  }
+
+  /** One transaction for a batch of requests with distinct keys. */
+  private commit(items: readonly Submission[]): Promise<BatchResult<SubmitOutcome>[]> {
+    this.batchSize.observe(items.length);
+    return this.dataSource.transaction(async (manager) => {
+      const claims = await this.idempotency.claim(
+        manager,
+        items.map((s) => s.key),
+        new Date(),
+      );
+      const results: BatchResult<SubmitOutcome>[] = [];
+      const fresh: Submission[] = [];
+      claims.forEach((claim, i) => {
+        const s = items[i];
+        if (!claim.locked) results[i] = { value: { outcome: 'in-flight' } };
+        else if (!claim.known) fresh.push(s);
+        else if (claim.known.fingerprint === s.fingerprint) {
+          results[i] = {
+            value: { outcome: 'replayed', status: claim.known.responseStatus, body: claim.known.responseBody },
+          };
+        } else {
+          results[i] = {
+            value: { outcome: 'key-reused', fields: differingFields(claim.known.requestBody, s.requestBody) },
+          };
         }
-        return { outcome: 'key-reused', fields: differingFields(claim.known.requestBody, requestBody) };
-      }
-      const applied = Payment.initiate(newPaymentId(), input, newEventStamp(correlationId, now));
-      const body = toPaymentView(applied.payment.state, [applied.change]);
-      const stored = await this.payments.insertInitiated(manager, applied, {
-        key,
-        fingerprint,
-        requestBody,
-        responseStatus: 201,
-        responseBody: body,
-        expiresAt: new Date(now.getTime() + this.config.PAYMENT_IDEMPOTENCY_TTL_HOURS * 3_600_000),
       });
-      if (!stored) throw new KeyTakenMeanwhile();
-      await this.outbox.append(manager, [
-        { topic: TOPICS.paymentEvents, key: input.debtorAccountId, event: applied.event },
-      ]);
-      return { outcome: 'created', status: 201, body, paymentId: applied.payment.id };
+      if (fresh.length === 0) return results;
+      const stored = await this.payments.insertInitiated(
+        manager,
+        fresh.map((s) => ({
+          applied: s.applied,
+          record: {
+            key: s.key,
+            fingerprint: s.fingerprint,
+            requestBody: s.requestBody,
+            responseStatus: 201,
+            responseBody: s.body,
+            expiresAt: s.expiresAt,
+          },
+        })),
+      );
+      const created = fresh.filter((s) => stored.has(s.key));
+      await this.outbox.append(
+        manager,
+        created.map((s) => ({
+          topic: TOPICS.paymentEvents,
+          key: s.applied.event.data.debtorAccountId,
+          event: s.applied.event,
+        })),
+      );
+      items.forEach((s, i) => {
+        if (results[i] !== undefined) return;
+        // Not stored: the first request with this key committed between our lookup and our insert.
+        // Its record is visible to the next transaction, which replays it (or answers 422).
+        results[i] = stored.has(s.key)
+          ? { value: { outcome: 'created', status: 201, body: s.body, paymentId: s.applied.payment.id } }
+          : { again: true };
+      });
+      return results;
     });
   }
 }
-
-/** Rolls back an attempt whose key was stored by a concurrent first request after the lookup. */
-class KeyTakenMeanwhile extends Error {}
