@@ -50,6 +50,13 @@ describe('Payment API (POST /v1/payments, GET /v1/payments) against PostgreSQL',
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   }
 
+  /** Group-commit transactions of POST so far (the count of the batch-size histogram). */
+  async function batchCount(): Promise<number> {
+    const text = await (await fetch(api.url('/metrics'))).text();
+    const line = text.split('\n').find((l) => l.startsWith('payment_submit_batch_size_count'));
+    return Number(line?.split(' ').pop() ?? 0);
+  }
+
   async function outboxEventsOf(paymentId: string): Promise<{ type: string; event_id: string; key: string }[]> {
     const { rows } = await api.sql.query<{ type: string; event_id: string; key: string }>(
       `SELECT type, event_id, key FROM messaging_outbox WHERE payload->>'paymentId' = $1 ORDER BY id`,
@@ -160,6 +167,100 @@ describe('Payment API (POST /v1/payments, GET /v1/payments) against PostgreSQL',
       expect(later.status).toBe(201);
       expect(later.headers.get('idempotent-replayed')).toBe('true');
       expect(later.body.id).toBe(created[0].body.id);
+    });
+
+    it('commits concurrent requests together and gives each its own answer: new, replayed, reused, in flight', async () => {
+      const replayKey = randomUUID();
+      const reusedKey = randomUUID();
+      const heldKey = randomUUID();
+      const first = await post(body({ amount: '11.00', reference: 'gc-replay' }), replayKey);
+      await post(body({ amount: '12.00', reference: 'gc-reused' }), reusedKey);
+      await api.sql.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [heldKey]);
+      const batchesBefore = await batchCount();
+      const before = await countRows(api.sql);
+      const fresh = Array.from({ length: 30 }, (_, i) => ({
+        key: randomUUID(),
+        amount: `${i + 1}.25`,
+        reference: `gc-${i}`,
+      }));
+      const [replayed, reused, held, ...created] = await Promise.all([
+        post(body({ amount: '11.00', reference: 'gc-replay' }), replayKey),
+        post(body({ amount: '99.00', reference: 'gc-reused' }), reusedKey),
+        post(body({ amount: '13.00' }), heldKey),
+        ...fresh.map((f) => post(body({ amount: f.amount, reference: f.reference }), f.key)),
+      ]);
+      await api.sql.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [heldKey]);
+
+      expect(replayed.status).toBe(201);
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+      expect(replayed.body).toEqual(first.body);
+      expect(reused.status).toBe(422);
+      expect(reused.body).toMatchObject({ differingFields: ['amount'] });
+      expect(held.status).toBe(409);
+      expect(
+        created.map((r) => [r.status, r.headers.get('idempotent-replayed'), r.body.amount, r.body.reference]),
+      ).toEqual(fresh.map((f) => [201, null, f.amount, f.reference]));
+      const ids = created.map((r) => String(r.body.id));
+      expect(new Set(ids).size).toBe(30);
+      // Exactly the 30 new payments, each with one history row, one key and one event.
+      expect(await countRows(api.sql)).toEqual({
+        payments: before.payments + 30,
+        history: before.history + 30,
+        keys: before.keys + 30,
+        outbox: before.outbox + 30,
+      });
+      const { rows } = await api.sql.query<{ key: string; payment_id: string; events: string }>(
+        `SELECT k.key, k.payment_id,
+                (SELECT count(*) FROM messaging_outbox o WHERE o.payload->>'paymentId' = k.payment_id::text) AS events
+           FROM idempotency_keys k WHERE k.key = ANY($1)`,
+        [fresh.map((f) => f.key)],
+      );
+      const byKey = new Map(rows.map((r) => [r.key, r]));
+      expect(fresh.map((f) => [byKey.get(f.key)?.payment_id, byKey.get(f.key)?.events])).toEqual(
+        ids.map((id) => [id, '1']),
+      );
+      // Group commit: fewer transactions than requests.
+      expect((await batchCount()) - batchesBefore).toBeLessThan(33);
+    });
+
+    it('fails only the request the database refuses when it shares a batch with others', async () => {
+      const { SubmitPaymentService } = await import('../../apps/payment/src/submit-payment/submit-payment.service');
+      const service = api.app.get(SubmitPaymentService);
+      const before = await countRows(api.sql);
+      const badKey = randomUUID();
+      // Past validation on purpose (the API refuses NUL with a 400): PostgreSQL refuses the row,
+      // which fails the whole batch transaction; its neighbours must still be committed.
+      const bad = service
+        .submit(
+          badKey,
+          { reference: 'nul' },
+          {
+            debtorAccountId: 'acc-alice',
+            creditorAccountId: 'acc-bob',
+            amountMinor: 100n,
+            currency: 'EUR',
+            reference: 'a\u0000b',
+            metadata: null,
+          },
+        )
+        .then(
+          () => 'stored',
+          (err: Error) => err.message,
+        );
+      const good = Array.from({ length: 10 }, (_, i) =>
+        post(body({ amount: `${i + 1}.00`, reference: `gc-good-${i}` })),
+      );
+      const results = await Promise.all(good);
+      expect(await bad).toMatch(/0x00|invalid byte sequence/);
+      expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 201));
+      expect(await countRows(api.sql)).toEqual({
+        payments: before.payments + 10,
+        history: before.history + 10,
+        keys: before.keys + 10,
+        outbox: before.outbox + 10,
+      });
+      const { rows } = await api.sql.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [badKey]);
+      expect(rows).toHaveLength(0);
     });
 
     it('answers 409 while the key is held by a request in flight, and creates the payment once it is released', async () => {
@@ -286,6 +387,13 @@ describe('Payment API (POST /v1/payments, GET /v1/payments) against PostgreSQL',
         status: 400,
         type: 'validation-error',
         field: 'amount',
+      },
+      {
+        name: 'a NUL character in the reference (PostgreSQL text cannot hold it)',
+        send: () => post(body({ reference: 'a\u0000b' })),
+        status: 400,
+        type: 'validation-error',
+        field: 'reference',
       },
       {
         name: 'an unknown currency',

@@ -47,6 +47,8 @@ describe(validateSubmitPayment.name, () => {
     ['an empty reference', { reference: '' }, 'reference'],
     ['a reference over 140 characters', { reference: 'r'.repeat(141) }, 'reference'],
     ['an unknown field', { fee: '1.00' }, 'fee'],
+    ['a reference with a NUL character', { reference: 'a\u0000b' }, 'reference'],
+    ['metadata with a NUL character', { metadata: { a: 'x\u0000' } }, 'metadata'],
     ['metadata that is an array', { metadata: [1] }, 'metadata'],
     ['metadata with 21 keys', { metadata: m21 }, 'metadata'],
     ['metadata nested three levels', { metadata: { a: { b: { c: 1 } } } }, 'metadata'],

@@ -6,6 +6,9 @@ export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const REFERENCE_MAX_LENGTH = 140;
 export const METADATA_LIMITS = { keys: 20, depth: 2, bytes: 2048, keyLength: 40 } as const;
 
+// eslint-disable-next-line no-control-regex
+const NO_NUL = /^[^\u0000]*$/;
+
 export interface FieldError {
   field: string;
   message: string;
@@ -24,6 +27,14 @@ function depthOf(value: unknown): number {
   return 1 + members.reduce<number>((max, v) => Math.max(max, depthOf(v)), 0);
 }
 
+/** Whether a NUL character appears in any string or member name of a JSON value. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(containsNul);
+  return Object.entries(value as Record<string, unknown>).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+}
+
 const metadata = z.record(z.unknown()).superRefine((value, ctx) => {
   const keys = Object.keys(value);
   if (keys.length > METADATA_LIMITS.keys) {
@@ -40,7 +51,11 @@ const metadata = z.record(z.unknown()).superRefine((value, ctx) => {
   if (depthOf(value) > METADATA_LIMITS.depth) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be nested at most ${METADATA_LIMITS.depth} levels` });
   }
-  if (Buffer.byteLength(JSON.stringify(value)) > METADATA_LIMITS.bytes) {
+  const text = JSON.stringify(value);
+  if (containsNul(value)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not contain NUL characters' });
+  }
+  if (Buffer.byteLength(text) > METADATA_LIMITS.bytes) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most ${METADATA_LIMITS.bytes} bytes as JSON` });
   }
 });
@@ -52,7 +67,8 @@ export const submitPaymentBody = z
     creditorAccountId: accountId,
     amount: z.string({ invalid_type_error: 'must be a decimal string like "125.50"' }),
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an upper-case ISO 4217 code like "EUR"'),
-    reference: z.string().min(1).max(REFERENCE_MAX_LENGTH).nullish(),
+    // PostgreSQL text and jsonb cannot hold NUL: refused here as a 400 rather than failing in the database.
+    reference: z.string().min(1).max(REFERENCE_MAX_LENGTH).regex(NO_NUL, 'must not contain NUL characters').nullish(),
     metadata: metadata.nullish(),
   })
   .strict();
