@@ -5,6 +5,7 @@ import { Applied, Payment, PaymentState, StatusChange } from '../payment/payment
 import type { PaymentStatus } from '../payment/payment-status';
 import { PaymentStatusHistoryEntity } from './payment-status-history.entity';
 import { PaymentEntity } from './payment.entity';
+import type { StoredResponse } from './idempotency.repository';
 
 /** The first response of an Idempotency-Key, stored with the payment it created. */
 export interface IdempotencyRecord {
@@ -14,6 +15,14 @@ export interface IdempotencyRecord {
   responseStatus: number;
   responseBody: unknown;
   expiresAt: Date;
+}
+
+/** What the batch write did for one request (see claimAndInsert). */
+export interface BatchAnswer {
+  locked: boolean;
+  /** The key's live record: the key was used before (replay or 422). */
+  known?: StoredResponse;
+  stored: boolean;
 }
 
 export interface PaymentFilter {
@@ -58,31 +67,61 @@ export class PaymentRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * New payments with their first history rows and idempotency records, any number in one
-   * statement (one round trip per batch on the hot path). The idempotency record is inserted
-   * first and only the payments whose key it stored are written: an expired key not purged yet
-   * is replaced, a live one (a first request that committed after the caller's lookup) is left
-   * alone and its payment not written. Foreign keys are checked at the end of the statement, when
-   * the payment rows exist. Returns the keys stored; the keys must be distinct.
+   * The write of POST /v1/payments for a whole batch, in one statement (one round trip):
+   * 1. claim each key without waiting (transaction-scoped advisory lock) and read its live record;
+   * 2. for each key claimed and unknown, insert the idempotency record, and only where that
+   *    stored it, the payment and its first history row.
+   * One answer per item, in order. The keys must be distinct (the advisory lock is re-entrant
+   * within a transaction, so a repeated key would be claimed twice).
+   *
+   * `locked: false`: another transaction holds the key (another instance's request in flight →
+   * 409); the lock goes with this transaction's commit or rollback. `known`: the key's first
+   * response (replay or 422). `stored`: the payment was written.
+   *
+   * The records are read with the statement's snapshot, taken just before the locks: a first
+   * request that committed and released its lock in between is not seen by the read, but the
+   * insert finds its key taken (ON CONFLICT sees committed rows regardless of snapshots) and
+   * leaves it alone: `locked` and neither `known` nor `stored`, and the caller tries again in a new
+   * transaction, which sees the record. An expired key not purged yet is replaced. Two keys with
+   * the same 64-bit hash in different transactions exclude each other: a spurious 409, never a
+   * duplicate. Foreign keys are checked at the end of the statement, when the payment rows exist.
    */
-  async insertInitiated(
+  async claimAndInsert(
     manager: EntityManager,
     items: readonly { applied: Applied<PaymentInitiated>; record: IdempotencyRecord }[],
-  ): Promise<Set<string>> {
-    if (items.length === 0) return new Set();
+    now: Date,
+  ): Promise<BatchAnswer[]> {
+    if (items.length === 0) return [];
     const column = <T>(f: (p: PaymentState, c: StatusChange, r: IdempotencyRecord) => T): T[] =>
       items.map(({ applied, record }) => f(applied.payment.state, applied.change, record));
-    const rows: { key: string }[] = await manager.query(
-      `WITH input AS (
+    const rows: {
+      locked: boolean;
+      fingerprint: string | null;
+      request_body: unknown;
+      response_status: number | null;
+      response_body: unknown;
+      stored: boolean;
+    }[] = await manager.query(
+      `WITH input AS MATERIALIZED (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[],
                               $8::text[], $9::int[], $10::text[], $11::timestamptz[], $12::uuid[], $13::text[],
                               $14::text[], $15::jsonb[], $16::smallint[], $17::json[], $18::timestamptz[])
+                WITH ORDINALITY
            AS i(id, debtor, creditor, amount_minor, currency, reference, metadata, status, version, correlation_id,
-                at, event_id, key, fingerprint, request_body, response_status, response_body, expires_at)
+                at, event_id, key, fingerprint, request_body, response_status, response_body, expires_at, ord)
+       ), claim AS MATERIALIZED (
+         -- LATERAL: the lock function runs exactly once per key.
+         SELECT i.ord, i.key, l.locked, k.fingerprint, k.request_body, k.response_status, k.response_body
+           FROM input i
+           CROSS JOIN LATERAL pg_try_advisory_xact_lock(hashtextextended(i.key, 0)) AS l(locked)
+           LEFT JOIN idempotency_keys k ON l.locked AND k.key = i.key AND k.expires_at > $19
+       ), fresh AS (
+         SELECT i.* FROM input i JOIN claim c USING (ord) WHERE c.locked AND c.fingerprint IS NULL
        ), stored AS (
          INSERT INTO idempotency_keys (key, fingerprint, request_body, response_status, response_body, payment_id,
                                        created_at, expires_at)
-         SELECT key, fingerprint, request_body, response_status, response_body, id, at, expires_at FROM input
+         SELECT key, fingerprint, request_body, response_status, response_body, id, at, expires_at
+           FROM fresh ORDER BY ord
          ON CONFLICT (key) DO UPDATE SET
            fingerprint = EXCLUDED.fingerprint, request_body = EXCLUDED.request_body,
            response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
@@ -94,12 +133,14 @@ export class PaymentRepository {
                                metadata, status, reason, version, correlation_id, created_at, updated_at)
          SELECT id, debtor, creditor, amount_minor, currency, reference, metadata, status, NULL, version,
                 correlation_id, at, at
-           FROM input JOIN stored USING (key)
+           FROM fresh JOIN stored USING (key)
        ), history AS (
          INSERT INTO payment_status_history (payment_id, status, reason, version, event_id, cause_event_id, occurred_at)
-         SELECT id, status, NULL, version, event_id, NULL, at FROM input JOIN stored USING (key)
+         SELECT id, status, NULL, version, event_id, NULL, at FROM fresh JOIN stored USING (key)
        )
-       SELECT key FROM stored`,
+       SELECT c.locked, c.fingerprint, c.request_body, c.response_status, c.response_body, s.key IS NOT NULL AS stored
+         FROM claim c LEFT JOIN stored s USING (key)
+        ORDER BY c.ord`,
       [
         column((p) => p.id),
         column((p) => p.debtorAccountId),
@@ -119,9 +160,24 @@ export class PaymentRepository {
         column((_p, _c, r) => r.responseStatus),
         column((_p, _c, r) => JSON.stringify(r.responseBody)),
         column((_p, _c, r) => r.expiresAt.toISOString()),
+        now,
       ],
     );
-    return new Set(rows.map((r) => r.key));
+    if (rows.length !== items.length) throw new Error(`claimed ${rows.length} of ${items.length} keys`);
+    return rows.map((row) => {
+      if (!row.locked) return { locked: false, stored: false };
+      if (row.fingerprint === null || row.response_status === null) return { locked: true, stored: row.stored };
+      return {
+        locked: true,
+        stored: false,
+        known: {
+          fingerprint: row.fingerprint,
+          requestBody: row.request_body,
+          responseStatus: row.response_status,
+          responseBody: row.response_body,
+        },
+      };
+    });
   }
 
   /** The payment locked for the rest of the transaction (saga steps of one payment serialise here). */

@@ -9,7 +9,6 @@ import type { PaymentConfig } from '../config';
 import { newEventStamp, newPaymentId } from '../payment/event-stamp';
 import { Applied, NewPayment, Payment } from '../payment/payment';
 import { PaymentView, toPaymentView } from '../payment/payment.view';
-import { IdempotencyRepository } from '../persistence/idempotency.repository';
 import { PaymentRepository } from '../persistence/payment.repository';
 import { BatchResult, GroupCommit } from './group-commit';
 import { differingFields, requestFingerprint } from './request-fingerprint';
@@ -33,10 +32,10 @@ interface Submission {
 
 /**
  * POST /v1/payments with group commit (README of the payment app: "Submitting a payment").
- * Requests that arrive while a batch is committing share the next PostgreSQL transaction: claim
- * every key and read its record (advisory locks, one statement) → replay / 422 / 409 per key → the
- * new payments, their history and idempotency records (one statement) → their payment.initiated
- * outbox rows (one statement) → one commit; then each request gets its own answer. A response is
+ * Requests that arrive while a batch is committing share the next PostgreSQL transaction: one
+ * statement claims every key (advisory locks), reads its record and writes the new payments, their
+ * history and idempotency records; one statement appends their payment.initiated outbox rows; one
+ * commit. Then each request gets its own answer (201, replay, 422 or 409). A response is
  * only sent after its transaction committed.
  * Kafka is not involved: the relay publishes the outbox rows later, so a broker outage never fails
  * a request.
@@ -54,7 +53,6 @@ export class SubmitPaymentService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly payments: PaymentRepository,
-    private readonly idempotency: IdempotencyRepository,
     private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: PaymentConfig,
     metrics: Metrics,
@@ -123,35 +121,13 @@ export class SubmitPaymentService {
     };
   }
 
-  /** One transaction for a batch of requests with distinct keys. */
+  /** One transaction for a batch of requests with distinct keys: two statements and the commit. */
   private commit(items: readonly Submission[]): Promise<BatchResult<SubmitOutcome>[]> {
     this.batchSize.observe(items.length);
     return this.dataSource.transaction(async (manager) => {
-      const claims = await this.idempotency.claim(
+      const answers = await this.payments.claimAndInsert(
         manager,
-        items.map((s) => s.key),
-        new Date(),
-      );
-      const results: BatchResult<SubmitOutcome>[] = [];
-      const fresh: Submission[] = [];
-      claims.forEach((claim, i) => {
-        const s = items[i];
-        if (!claim.locked) results[i] = { value: { outcome: 'in-flight' } };
-        else if (!claim.known) fresh.push(s);
-        else if (claim.known.fingerprint === s.fingerprint) {
-          results[i] = {
-            value: { outcome: 'replayed', status: claim.known.responseStatus, body: claim.known.responseBody },
-          };
-        } else {
-          results[i] = {
-            value: { outcome: 'key-reused', fields: differingFields(claim.known.requestBody, s.requestBody) },
-          };
-        }
-      });
-      if (fresh.length === 0) return results;
-      const stored = await this.payments.insertInitiated(
-        manager,
-        fresh.map((s) => ({
+        items.map((s) => ({
           applied: s.applied,
           record: {
             key: s.key,
@@ -162,25 +138,36 @@ export class SubmitPaymentService {
             expiresAt: s.expiresAt,
           },
         })),
+        new Date(),
       );
-      const created = fresh.filter((s) => stored.has(s.key));
       await this.outbox.append(
         manager,
-        created.map((s) => ({
-          topic: TOPICS.paymentEvents,
-          key: s.applied.event.data.debtorAccountId,
-          event: s.applied.event,
-        })),
+        items
+          .filter((_s, i) => answers[i].stored)
+          .map((s) => ({
+            topic: TOPICS.paymentEvents,
+            key: s.applied.event.data.debtorAccountId,
+            event: s.applied.event,
+          })),
       );
-      items.forEach((s, i) => {
-        if (results[i] !== undefined) return;
-        // Not stored: the first request with this key committed between our lookup and our insert.
-        // Its record is visible to the next transaction, which replays it (or answers 422).
-        results[i] = stored.has(s.key)
-          ? { value: { outcome: 'created', status: 201, body: s.body, paymentId: s.applied.payment.id } }
-          : { again: true };
+      return answers.map((answer, i): BatchResult<SubmitOutcome> => {
+        const s = items[i];
+        if (!answer.locked) return { value: { outcome: 'in-flight' } };
+        if (answer.stored) {
+          return { value: { outcome: 'created', status: 201, body: s.body, paymentId: s.applied.payment.id } };
+        }
+        if (!answer.known) {
+          // The first request with this key committed between our read and our insert: its record
+          // is visible to the next transaction, which replays it (or answers 422).
+          return { again: true };
+        }
+        if (answer.known.fingerprint === s.fingerprint) {
+          return {
+            value: { outcome: 'replayed', status: answer.known.responseStatus, body: answer.known.responseBody },
+          };
+        }
+        return { value: { outcome: 'key-reused', fields: differingFields(answer.known.requestBody, s.requestBody) } };
       });
-      return results;
     });
   }
 }
