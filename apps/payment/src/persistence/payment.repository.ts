@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PaymentInitiated } from '@paystream/contracts';
+import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { Applied, Payment, PaymentState, StatusChange } from '../payment/payment';
 import type { PaymentStatus } from '../payment/payment-status';
@@ -16,6 +17,47 @@ export interface IdempotencyRecord {
   responseBody: unknown;
   expiresAt: Date;
 }
+
+/** The statement of PaymentRepository.claimAndInsert. */
+const CLAIM_AND_INSERT = `WITH input AS MATERIALIZED (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[],
+                              $8::text[], $9::int[], $10::text[], $11::timestamptz[], $12::uuid[], $13::text[],
+                              $14::text[], $15::jsonb[], $16::smallint[], $17::json[], $18::timestamptz[])
+                WITH ORDINALITY
+           AS i(id, debtor, creditor, amount_minor, currency, reference, metadata, status, version, correlation_id,
+                at, event_id, key, fingerprint, request_body, response_status, response_body, expires_at, ord)
+       ), claim AS MATERIALIZED (
+         -- LATERAL: the lock function runs exactly once per key.
+         SELECT i.ord, i.key, l.locked, k.fingerprint, k.request_body, k.response_status, k.response_body
+           FROM input i
+           CROSS JOIN LATERAL pg_try_advisory_xact_lock(hashtextextended(i.key, 0)) AS l(locked)
+           LEFT JOIN idempotency_keys k ON l.locked AND k.key = i.key AND k.expires_at > $19
+       ), fresh AS (
+         SELECT i.* FROM input i JOIN claim c USING (ord) WHERE c.locked AND c.fingerprint IS NULL
+       ), stored AS (
+         INSERT INTO idempotency_keys (key, fingerprint, request_body, response_status, response_body, payment_id,
+                                       created_at, expires_at)
+         SELECT key, fingerprint, request_body, response_status, response_body, id, at, expires_at
+           FROM fresh ORDER BY ord
+         ON CONFLICT (key) DO UPDATE SET
+           fingerprint = EXCLUDED.fingerprint, request_body = EXCLUDED.request_body,
+           response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
+           payment_id = EXCLUDED.payment_id, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+         WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
+         RETURNING key
+       ), payment AS (
+         INSERT INTO payments (id, debtor_account_id, creditor_account_id, amount_minor, currency, reference,
+                               metadata, status, reason, version, correlation_id, created_at, updated_at)
+         SELECT id, debtor, creditor, amount_minor, currency, reference, metadata, status, NULL, version,
+                correlation_id, at, at
+           FROM fresh JOIN stored USING (key)
+       ), history AS (
+         INSERT INTO payment_status_history (payment_id, status, reason, version, event_id, cause_event_id, occurred_at)
+         SELECT id, status, NULL, version, event_id, NULL, at FROM fresh JOIN stored USING (key)
+       )
+       SELECT c.locked, c.fingerprint, c.request_body, c.response_status, c.response_body, s.key IS NOT NULL AS stored
+         FROM claim c LEFT JOIN stored s USING (key)
+        ORDER BY c.ord`;
 
 /** What the batch write did for one request (see claimAndInsert). */
 export interface BatchAnswer {
@@ -94,54 +136,18 @@ export class PaymentRepository {
     if (items.length === 0) return [];
     const column = <T>(f: (p: PaymentState, c: StatusChange, r: IdempotencyRecord) => T): T[] =>
       items.map(({ applied, record }) => f(applied.payment.state, applied.change, record));
-    const rows: {
+    const { rows } = await this.client(manager).query<{
       locked: boolean;
       fingerprint: string | null;
       request_body: unknown;
       response_status: number | null;
       response_body: unknown;
       stored: boolean;
-    }[] = await manager.query(
-      `WITH input AS MATERIALIZED (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[],
-                              $8::text[], $9::int[], $10::text[], $11::timestamptz[], $12::uuid[], $13::text[],
-                              $14::text[], $15::jsonb[], $16::smallint[], $17::json[], $18::timestamptz[])
-                WITH ORDINALITY
-           AS i(id, debtor, creditor, amount_minor, currency, reference, metadata, status, version, correlation_id,
-                at, event_id, key, fingerprint, request_body, response_status, response_body, expires_at, ord)
-       ), claim AS MATERIALIZED (
-         -- LATERAL: the lock function runs exactly once per key.
-         SELECT i.ord, i.key, l.locked, k.fingerprint, k.request_body, k.response_status, k.response_body
-           FROM input i
-           CROSS JOIN LATERAL pg_try_advisory_xact_lock(hashtextextended(i.key, 0)) AS l(locked)
-           LEFT JOIN idempotency_keys k ON l.locked AND k.key = i.key AND k.expires_at > $19
-       ), fresh AS (
-         SELECT i.* FROM input i JOIN claim c USING (ord) WHERE c.locked AND c.fingerprint IS NULL
-       ), stored AS (
-         INSERT INTO idempotency_keys (key, fingerprint, request_body, response_status, response_body, payment_id,
-                                       created_at, expires_at)
-         SELECT key, fingerprint, request_body, response_status, response_body, id, at, expires_at
-           FROM fresh ORDER BY ord
-         ON CONFLICT (key) DO UPDATE SET
-           fingerprint = EXCLUDED.fingerprint, request_body = EXCLUDED.request_body,
-           response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
-           payment_id = EXCLUDED.payment_id, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-         WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
-         RETURNING key
-       ), payment AS (
-         INSERT INTO payments (id, debtor_account_id, creditor_account_id, amount_minor, currency, reference,
-                               metadata, status, reason, version, correlation_id, created_at, updated_at)
-         SELECT id, debtor, creditor, amount_minor, currency, reference, metadata, status, NULL, version,
-                correlation_id, at, at
-           FROM fresh JOIN stored USING (key)
-       ), history AS (
-         INSERT INTO payment_status_history (payment_id, status, reason, version, event_id, cause_event_id, occurred_at)
-         SELECT id, status, NULL, version, event_id, NULL, at FROM fresh JOIN stored USING (key)
-       )
-       SELECT c.locked, c.fingerprint, c.request_body, c.response_status, c.response_body, s.key IS NOT NULL AS stored
-         FROM claim c LEFT JOIN stored s USING (key)
-        ORDER BY c.ord`,
-      [
+    }>({
+      // Named: parsed and planned once per connection (this statement is the hot path's only big one).
+      name: 'payment_claim_and_insert_v1',
+      text: CLAIM_AND_INSERT,
+      values: [
         column((p) => p.id),
         column((p) => p.debtorAccountId),
         column((p) => p.creditorAccountId),
@@ -162,7 +168,7 @@ export class PaymentRepository {
         column((_p, _c, r) => r.expiresAt.toISOString()),
         now,
       ],
-    );
+    });
     if (rows.length !== items.length) throw new Error(`claimed ${rows.length} of ${items.length} keys`);
     return rows.map((row) => {
       if (!row.locked) return { locked: false, stored: false };
@@ -214,6 +220,13 @@ export class PaymentRepository {
       causeEventId: c.causeEventId,
       occurredAt: c.occurredAt,
     });
+  }
+
+  /** The pg connection of the manager's transaction (for a named prepared statement). */
+  private client(manager: EntityManager): PoolClient {
+    const connection = (manager.queryRunner as { databaseConnection?: PoolClient } | undefined)?.databaseConnection;
+    if (!connection) throw new Error('claimAndInsert needs the EntityManager of an open transaction');
+    return connection;
   }
 
   async findWithHistory(id: string): Promise<{ state: PaymentState; history: StatusChange[] } | undefined> {
