@@ -6,8 +6,10 @@
  * `node dist/bench/payment-api.bench.js [--json out.json] [--quick]`. Progress on stderr.
  *
  * The service runs as its own process (dist/apps/payment, as deployed) on a scratch database. Every
- * request has its own Idempotency-Key, so each accepted request is one transaction: advisory lock,
- * key lookup, payment + history + idempotency record, outbox row (schema-validated Avro encode), commit.
+ * request has its own Idempotency-Key; concurrent requests are group-committed by the service
+ * (apps/payment/README.md): per transaction, one statement claims the keys (advisory locks), looks
+ * them up and writes payments + history + idempotency records, one appends the outbox rows
+ * (schema-validated Avro encode), then one commit.
  *
  * Kafka: by default the service is pointed at a closed port. The API's work does not involve the
  * broker (outbox), and the shared topic `payment-events` is read by every other suite on this
