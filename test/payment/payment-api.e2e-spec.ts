@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@paystream/testing';
+import { Client } from 'pg';
 import { PaymentApiHarness, countRows, startPaymentApi } from './payment-harness';
 
 const PROBLEM = 'https://paystream.dev/problems/';
@@ -221,6 +223,39 @@ describe('Payment API (POST /v1/payments, GET /v1/payments) against PostgreSQL',
       );
       // Group commit: fewer transactions than requests.
       expect((await batchCount()) - batchesBefore).toBeLessThan(33);
+    });
+
+    it('answers from the record of a first request that commits while its insert waits, creating nothing', async () => {
+      const key = randomUUID();
+      const first = { ...body({ amount: '21.00' }), reference: 'first-elsewhere' };
+      // A first request elsewhere, caught between its insert and its commit, without the key's lock:
+      // our statement claims the key and reads no record, then its insert waits on that row.
+      const other = new Client({ connectionString: api.db.url });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query(
+          `INSERT INTO idempotency_keys (key, fingerprint, request_body, response_status, response_body, created_at, expires_at)
+           VALUES ($1, $2, $3, 201, '{"id":"elsewhere"}', now(), now() + interval '1 day')`,
+          [key, 'f'.repeat(64), JSON.stringify(first)],
+        );
+        const before = await countRows(api.sql);
+        const pending = post(body({ amount: '22.00' }), key);
+        await waitFor('the insert waits for the first request', async () => {
+          const { rows } = await api.sql.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return Number(rows[0].n) > 0;
+        });
+        await other.query('COMMIT');
+        const res = await pending;
+        // Tried again in a new transaction, which sees the committed record: another body → 422.
+        expect(res.status).toBe(422);
+        expect(res.body).toMatchObject({ differingFields: ['amount', 'reference'] });
+        expect(await countRows(api.sql)).toEqual({ ...before, keys: before.keys + 1 });
+      } finally {
+        await other.end();
+      }
     });
 
     it('fails only the request the database refuses when it shares a batch with others', async () => {
