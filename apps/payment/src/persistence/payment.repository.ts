@@ -31,7 +31,7 @@ const CLAIM_AND_INSERT = `WITH input AS MATERIALIZED (
          SELECT i.ord, i.key, l.locked, k.fingerprint, k.request_body, k.response_status, k.response_body
            FROM input i
            CROSS JOIN LATERAL pg_try_advisory_xact_lock(hashtextextended(i.key, 0)) AS l(locked)
-           LEFT JOIN idempotency_keys k ON l.locked AND k.key = i.key AND k.expires_at > $19
+           LEFT JOIN idempotency_keys k ON l.locked AND k.key = i.key AND k.expires_at > i.at
        ), fresh AS (
          SELECT i.* FROM input i JOIN claim c USING (ord) WHERE c.locked AND c.fingerprint IS NULL
        ), stored AS (
@@ -124,14 +124,15 @@ export class PaymentRepository {
    * request that committed and released its lock in between is not seen by the read, but the
    * insert finds its key taken (ON CONFLICT sees committed rows regardless of snapshots) and
    * leaves it alone: `locked` and neither `known` nor `stored`, and the caller tries again in a new
-   * transaction, which sees the record. An expired key not purged yet is replaced. Two keys with
+   * transaction, which sees the record. An expired key not purged yet is replaced; "expired" is
+   * judged at the request's own time (its `created_at`) by both the read and the insert, so they
+   * never disagree about a key that expires while the request waits for its batch. Two keys with
    * the same 64-bit hash in different transactions exclude each other: a spurious 409, never a
    * duplicate. Foreign keys are checked at the end of the statement, when the payment rows exist.
    */
   async claimAndInsert(
     manager: EntityManager,
     items: readonly { applied: Applied<PaymentInitiated>; record: IdempotencyRecord }[],
-    now: Date,
   ): Promise<BatchAnswer[]> {
     if (items.length === 0) return [];
     const column = <T>(f: (p: PaymentState, c: StatusChange, r: IdempotencyRecord) => T): T[] =>
@@ -166,7 +167,6 @@ export class PaymentRepository {
         column((_p, _c, r) => r.responseStatus),
         column((_p, _c, r) => JSON.stringify(r.responseBody)),
         column((_p, _c, r) => r.expiresAt.toISOString()),
-        now,
       ],
     });
     if (rows.length !== items.length) throw new Error(`claimed ${rows.length} of ${items.length} keys`);

@@ -138,7 +138,6 @@ export class SubmitPaymentService {
             expiresAt: s.expiresAt,
           },
         })),
-        new Date(),
       );
       await this.outbox.append(
         manager,
