@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { BatchResult, GroupCommit } from './group-commit';
 
 /** A commit function whose batches the test releases by hand, recording what each batch held. */
@@ -103,5 +104,26 @@ describe(GroupCommit.name, () => {
       [1, 2, 3, 4],
       [3, 4],
     ]);
+  });
+
+  it('runs batches outside the async context of the request that happened to start them', async () => {
+    const scope = new AsyncLocalStorage<string>();
+    const seen: Array<string | undefined> = [];
+    const group = new GroupCommit<number, number>({
+      maxBatch: 10,
+      maxConcurrent: 1,
+      commit: async (items) => {
+        await Promise.resolve();
+        seen.push(scope.getStore());
+        return items.map((value) => ({ value }));
+      },
+    });
+    const results = await Promise.all([
+      scope.run('request-a', () => group.submit(1)),
+      scope.run('request-b', () => group.submit(2)),
+      scope.run('request-c', () => group.submit(3)),
+    ]);
+    expect(results).toEqual([1, 2, 3]);
+    expect(seen).toEqual([undefined]);
   });
 });

@@ -1,3 +1,5 @@
+import { AsyncResource } from 'node:async_hooks';
+
 /** What one item of a committed batch came to: a value, its own error, or "queue me again". */
 export type BatchResult<O> = { value: O } | { error: unknown } | { again: true };
 
@@ -58,7 +60,11 @@ export class GroupCommit<I, O> {
     });
   }
 
-  private drain(): void {
+  /**
+   * Bound to the context the queue was created in: a batch serves many requests, so it must not
+   * run in the async context (correlation id) of whichever request happened to start it.
+   */
+  private readonly drain = AsyncResource.bind((): void => {
     while (this.running < this.options.maxConcurrent && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxBatch);
       this.running++;
@@ -67,7 +73,7 @@ export class GroupCommit<I, O> {
         this.drain();
       });
     }
-  }
+  });
 
   private async run(batch: Waiting<I, O>[]): Promise<void> {
     let results: BatchResult<O>[];
