@@ -148,6 +148,7 @@ describe('analytics counts every payment exactly once', () => {
       intervalMs: 20,
     });
     await service.kill();
+    await service.evictFromGroup(group);
     const atKill = await processed();
     process.stdout.write(
       `analytics e2e: kill -9 after ${Date.now() - started} ms with ${atKill} of ${firstEvents} events applied\n`,
@@ -165,6 +166,7 @@ describe('analytics counts every payment exactly once', () => {
         intervalMs: 20,
       });
       await service.kill();
+      await service.evictFromGroup(group);
       process.stdout.write(`analytics e2e: second kill -9 with ${await processed()} of ${total} events applied\n`);
       service = start();
       await service.waitReady(90_000);
@@ -175,6 +177,7 @@ describe('analytics counts every payment exactly once', () => {
     });
     // A second kill -9 and restart changes nothing: everything is already applied.
     await service.kill();
+    await service.evictFromGroup(group);
     service = start();
     await service.waitReady(90_000);
 

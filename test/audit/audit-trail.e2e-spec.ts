@@ -122,6 +122,7 @@ describe('audit service: hash-chained trail end to end', () => {
       timeoutMs: 90_000,
     });
     await first.kill();
+    await first.evictFromGroup(group);
 
     const second = await start();
     // Redelivered copies of the first wave (an outbox relay publishing again) and new events.

@@ -1,6 +1,14 @@
 import { AnyEvent, dlqTopic } from '@paystream/contracts';
 import { SchemaRegistryCodec } from '@paystream/messaging';
-import { TEST_REGISTRY_URL, TestDatabase, createTopics, testKafka, uniqueName, waitFor } from '@paystream/testing';
+import {
+  TEST_REGISTRY_URL,
+  TestDatabase,
+  createTopics,
+  evictDeadMembers,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@paystream/testing';
 import { DataSource } from 'typeorm';
 import { Child, runChild } from './child-process';
 import { createMigratedDatabase, deleteTopics, effectCounts, holdsFor, paymentInitiated } from './messaging-fixtures';
@@ -55,6 +63,9 @@ async function crashRound(env: Record<string, string>, kind: KillKind): Promise<
     ]);
   } finally {
     await child.kill9();
+    // The next round's process joins at once instead of waiting out the dead one's session.
+    const clientId = `crash-child-${child.process.pid}-`;
+    await evictDeadMembers(env.GROUP, (m) => m.clientId.startsWith(clientId));
   }
 }
 

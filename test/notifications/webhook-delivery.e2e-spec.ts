@@ -181,6 +181,7 @@ describe('notifications deliver every event, signed, once per webhook', () => {
       intervalMs: 20,
     });
     await service.kill();
+    await service.evictFromGroup(group);
     const atKill = await counts();
     expect(atKill.delivered).toBeLessThan(expectedRows);
     await produceEvents(producer!, codec, topic, payments.slice(20));

@@ -110,6 +110,7 @@ describe('risk service: kill -9 mid-stream', () => {
     const seenAtKill = reader.byPayment().size;
     const sentAtKill = sent;
     expect(await first.kill()).toBe('SIGKILL');
+    await first.evictFromGroup(group);
     expect(seenAtKill).toBeLessThan(total);
 
     const second = await start();

@@ -1,3 +1,4 @@
+export * from './group-members';
 export * from './kafka';
 export * from './service-process';
 export * from './test-database';

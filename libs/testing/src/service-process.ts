@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { waitFor } from './wait-for';
+import { evictDeadMembers } from './group-members';
+import { TEST_BROKERS } from './kafka';
+import { uniqueName, waitFor } from './wait-for';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -17,6 +19,14 @@ export interface ServiceProcess {
   stop(timeoutMs?: number): Promise<number | string>;
   /** kill -9: the crash tests' tool. */
   kill(): Promise<number | string>;
+  /** This process's KAFKA_CLIENT_ID (its own unless the caller gave one): names its group members. */
+  kafkaClientId: string;
+  /**
+   * After kill(): removes this dead process's members from the consumer group at once, so the
+   * replacement's join does not wait out their session (see evictDeadMembers). Needs a
+   * KAFKA_CLIENT_ID of this process alone, which startService gives unless the caller set one.
+   */
+  evictFromGroup(group: string): Promise<number>;
 }
 
 /**
@@ -25,9 +35,17 @@ export interface ServiceProcess {
  */
 export function startService(app: string, port: number, env: Record<string, string>): ServiceProcess {
   const main = path.join(ROOT, 'dist/apps', app, 'src/main.js');
+  const kafkaClientId = env.KAFKA_CLIENT_ID ?? uniqueName(`test-${app}`);
   const child = spawn(process.execPath, ['--enable-source-maps', main], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      KAFKA_CLIENT_ID: kafkaClientId,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -44,6 +62,7 @@ export function startService(app: string, port: number, env: Record<string, stri
   return {
     name: app,
     port,
+    kafkaClientId,
     child,
     output,
     url,
@@ -72,6 +91,11 @@ export function startService(app: string, port: number, env: Record<string, stri
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return exited;
+    },
+    async evictFromGroup(group: string) {
+      if (child.exitCode === null && child.signalCode === null) throw new Error(`${app} is still running`);
+      const brokers = (env.KAFKA_BROKERS ?? process.env.KAFKA_BROKERS)?.split(',') ?? TEST_BROKERS;
+      return evictDeadMembers(group, (m) => m.clientId.startsWith(`${kafkaClientId}-`), brokers);
     },
   };
 }
