@@ -87,7 +87,10 @@ describe('readiness follows the database', () => {
   // and the test cuts that proxy instead.
   const pgPort = Number(new URL(TEST_SERVER_URL).port || 5432);
 
-  it.each(APPS)(
+  // The six apps run side by side (each with its own proxy, database, topics and port): most of
+  // a case is waiting for a start-up or a state change, not CPU, so one after the other only
+  // added their waits up.
+  it.concurrent.each(APPS)(
     '%s: /health/ready is 503 while its database is unreachable and 200 again after, live and metrics keep answering',
     async (app) => {
       const proxy = new TcpProxy(pgPort, new URL(TEST_SERVER_URL).hostname);

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -128,12 +129,10 @@ export class PrivateBroker {
         '',
       ].join('\n'),
     );
-    const id = spawnSync('java', ['-cp', `${this.libs}/*`, 'kafka.tools.StorageTool', 'random-uuid'], {
-      encoding: 'utf8',
-    })
-      .stdout.trim()
-      .split('\n')
-      .pop();
+    // A cluster id as `StorageTool random-uuid` makes one (16 random bytes, base64url, never starting
+    // with '-'), without the start of one more JVM.
+    let id = randomBytes(16).toString('base64url');
+    while (id.startsWith('-')) id = randomBytes(16).toString('base64url');
     const format = spawnSync(
       'java',
       [
@@ -145,7 +144,7 @@ export class PrivateBroker {
         'kafka.tools.StorageTool',
         'format',
         '-t',
-        id ?? '',
+        id,
         '-c',
         path.join(this.dir, 'server.properties'),
       ],
