@@ -5,6 +5,7 @@ import { TOPICS } from '@paystream/contracts';
 import {
   ServiceProcess,
   TestDatabase,
+  commitGroupOffsets,
   createTestDatabase,
   startService,
   testKafka,
@@ -28,6 +29,9 @@ const SERVICES = [
   ['payment', 3100, 'PAYMENT_CONSUMER_GROUP', [TOPICS.riskDecisions, TOPICS.ledgerResults]],
 ] as const;
 
+const sortByPartition = (ps: Array<{ partition: number; offset: string }>) =>
+  [...ps].sort((a, b) => a.partition - b.partition).map(({ partition, offset }) => ({ partition, offset }));
+
 interface Payment {
   id: string;
   status: string;
@@ -47,19 +51,24 @@ describe('Payment lifecycle across the six services', () => {
   const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
 
   beforeAll(async () => {
-    // Each group starts where the topics end now: commit those offsets before its first member joins.
+    // Each group starts where the topics end now: commit those offsets before its first member
+    // joins (one commit request per group; admin.setOffsets joined each group for ~5 s a topic).
     const admin = testKafka('platform-e2e').admin();
     await admin.connect();
     try {
       for (const [service, , , topics] of SERVICES) {
-        for (const topic of topics) {
-          const ends = await admin.fetchTopicOffsets(topic);
-          await admin.setOffsets({
-            groupId: `${run}_${service}`,
+        const offsets = await Promise.all(
+          topics.map(async (topic) => ({
             topic,
-            partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-          });
-        }
+            partitions: (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
+          })),
+        );
+        await commitGroupOffsets(`${run}_${service}`, offsets);
+        // Read back: the services' consumers start from exactly these.
+        const committed = await admin.fetchOffsets({ groupId: `${run}_${service}`, topics: [...topics] });
+        expect(committed.map((t) => ({ topic: t.topic, partitions: sortByPartition(t.partitions) }))).toEqual(
+          offsets.map((t) => ({ topic: t.topic, partitions: sortByPartition(t.partitions) })),
+        );
       }
     } finally {
       await admin.disconnect();

@@ -1,4 +1,4 @@
-export * from './group-members';
+export * from './consumer-groups';
 export * from './kafka';
 export * from './service-process';
 export * from './test-database';

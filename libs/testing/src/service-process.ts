@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { evictDeadMembers } from './group-members';
+import { evictDeadMembers } from './consumer-groups';
 import { TEST_BROKERS } from './kafka';
 import { uniqueName, waitFor } from './wait-for';
 
@@ -70,15 +70,14 @@ export function startService(app: string, port: number, env: Record<string, stri
     async waitReady(timeoutMs = 60_000) {
       let dead = false;
       void exited.then(() => (dead = true));
-      await waitFor(
+      // A process that died ends the wait at once (a probe that throws would be retried until
+      // the deadline).
+      const outcome = await waitFor(
         `${app} ready on ${port}`,
-        async () => {
-          if (dead) throw new Error(`${app} exited during start-up:\n${output.join('').slice(-3000)}`);
-          const res = await fetch(url('/health/ready'));
-          return res.ok;
-        },
+        async () => (dead ? 'exited' : (await fetch(url('/health/ready'))).ok && 'ready'),
         { timeoutMs, intervalMs: 200 },
       );
+      if (outcome === 'exited') throw new Error(`${app} exited during start-up:\n${output.join('').slice(-3000)}`);
     },
     async stop(timeoutMs = 20_000) {
       if (child.exitCode !== null || child.signalCode !== null) return exited;

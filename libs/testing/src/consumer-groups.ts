@@ -6,12 +6,26 @@ export interface GroupMember {
   clientId: string;
 }
 
-/** The few kafkajs internals this file uses: the cluster behind a client and a broker's LeaveGroup. */
+export interface GroupOffsets {
+  topic: string;
+  partitions: Array<{ partition: number; offset: string }>;
+}
+
+/**
+ * The few kafkajs internals this file uses: the cluster behind a client, and two requests of its
+ * group coordinator that kafkajs' admin client has no call for.
+ */
 interface InternalCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   findGroupCoordinator(args: { groupId: string }): Promise<{
     leaveGroup(args: { groupId: string; memberId: string }): Promise<unknown>;
+    offsetCommit(args: {
+      groupId: string;
+      groupGenerationId: number;
+      memberId: string;
+      topics: GroupOffsets[];
+    }): Promise<{ responses: Array<{ partitions: Array<{ partition: number; errorCode: number }> }> }>;
   }>;
 }
 
@@ -22,16 +36,57 @@ function clusterOf(kafka: Kafka): InternalCluster {
   return (create as (options: object) => InternalCluster)({});
 }
 
-/** The current members of a consumer group. */
-export async function groupMembers(groupId: string, brokers = TEST_BROKERS): Promise<GroupMember[]> {
+async function withCoordinator<T>(
+  groupId: string,
+  brokers: string[],
+  fn: (coordinator: Awaited<ReturnType<InternalCluster['findGroupCoordinator']>>) => Promise<T>,
+): Promise<T> {
+  const cluster = clusterOf(testKafka('paystream-test-groups', brokers));
+  await cluster.connect();
+  try {
+    return await fn(await cluster.findGroupCoordinator({ groupId }));
+  } finally {
+    await cluster.disconnect();
+  }
+}
+
+async function describeGroup(groupId: string, brokers: string[]) {
   const admin = testKafka('paystream-test-members', brokers).admin();
   await admin.connect();
   try {
     const { groups } = await admin.describeGroups([groupId]);
-    return (groups[0]?.members ?? []).map((m) => ({ memberId: m.memberId, clientId: m.clientId }));
+    return groups[0];
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The current members of a consumer group. */
+export async function groupMembers(groupId: string, brokers = TEST_BROKERS): Promise<GroupMember[]> {
+  const group = await describeGroup(groupId, brokers);
+  return (group?.members ?? []).map((m) => ({ memberId: m.memberId, clientId: m.clientId }));
+}
+
+/**
+ * Commits offsets for a group that has no members yet (or none any more), in one request, as
+ * Kafka's `AdminClient.alterConsumerGroupOffsets` does: a commit outside any generation. kafkajs'
+ * `admin.setOffsets` gets there by joining the group with a consumer and waiting for a fetch,
+ * about 5 s per topic. Refuses a group with members, like setOffsets.
+ */
+export async function commitGroupOffsets(
+  groupId: string,
+  topics: GroupOffsets[],
+  brokers = TEST_BROKERS,
+): Promise<void> {
+  const group = await describeGroup(groupId, brokers);
+  if (group && group.members.length > 0) {
+    throw new Error(`group ${groupId} has members (${group.state}); offsets are committed before any joins`);
+  }
+  const { responses } = await withCoordinator(groupId, brokers, (coordinator) =>
+    coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics }),
+  );
+  const failed = responses.flatMap((r) => r.partitions).filter((p) => p.errorCode !== 0);
+  if (failed.length) throw new Error(`offset commit for ${groupId} failed: ${JSON.stringify(failed)}`);
 }
 
 /**
@@ -53,18 +108,13 @@ export async function evictDeadMembers(
 ): Promise<number> {
   const dead = (await groupMembers(groupId, brokers)).filter(isDead);
   if (dead.length === 0) return 0;
-  const cluster = clusterOf(testKafka('paystream-test-evict', brokers));
-  await cluster.connect();
-  try {
-    const coordinator = await cluster.findGroupCoordinator({ groupId });
+  await withCoordinator(groupId, brokers, async (coordinator) => {
     for (const { memberId } of dead) {
       // UNKNOWN_MEMBER_ID: its session ran out meanwhile; gone either way.
       await coordinator.leaveGroup({ groupId, memberId }).catch((err: Error) => {
         if (!/UNKNOWN_MEMBER_ID|unknown member/i.test(`${err.name} ${err.message}`)) throw err;
       });
     }
-  } finally {
-    await cluster.disconnect();
-  }
+  });
   return dead.length;
 }
