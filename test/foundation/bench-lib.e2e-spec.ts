@@ -16,7 +16,7 @@ import {
   rawProduce,
   summarize,
 } from '../../bench/lib';
-import { testKafka, uniqueName, waitFor } from '@paystream/testing';
+import { commitGroupOffsets, testKafka, uniqueName, waitFor } from '@paystream/testing';
 import { Client } from 'pg';
 
 // The helpers every benchmark scenario builds on; a wrong percentile or a miscounted rate would
@@ -68,11 +68,9 @@ describe('bench/lib', () => {
       const group = uniqueName('bench-lib-group');
       expect(await groupLag(admin, group, topic.name)).toBe(1200);
       const partition0 = Number(offsets.find((o) => o.partition === 0)!.high);
-      await admin.setOffsets({
-        groupId: group,
-        topic: topic.name,
-        partitions: [{ partition: 0, offset: String(partition0) }],
-      });
+      await commitGroupOffsets(group, [
+        { topic: topic.name, partitions: [{ partition: 0, offset: String(partition0) }] },
+      ]);
       expect(await groupLag(admin, group, topic.name)).toBe(1200 - partition0);
     } finally {
       await admin.disconnect();
