@@ -34,6 +34,8 @@ const RESULTS = path.join(ROOT, 'bench/results');
 const t0 = Date.now();
 const elapsed = (since = t0) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 const say = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+// The scenario running now, so that Ctrl-C or a kill stops it (it stops its own children) first.
+let current;
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8' });
@@ -95,6 +97,7 @@ function runScenario(name, index, total) {
   say(`(${index}/${total}) ${name}: started`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe'] });
+    current = child;
     const tail = [];
     child.stderr.on('data', (d) => {
       process.stderr.write(d);
@@ -111,6 +114,7 @@ function runScenario(name, index, total) {
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     }, timeoutMs);
     child.on('exit', (code, signal) => {
+      current = undefined;
       clearInterval(heartbeat);
       clearTimeout(timer);
       const seconds = Math.round((Date.now() - started) / 100) / 10;
@@ -199,6 +203,7 @@ function report(run) {
     }
     for (const t of s.tables ?? []) lines.push('', `${t.title}:`, '', table(t.columns, t.rows));
     if (s.notes?.length) lines.push('', ...s.notes.map((n) => `- ${n}`));
+    for (const section of s.sections ?? []) lines.push('', `### ${section.title}`, '', section.paragraphs.join('\n\n'));
   }
   return lines.join('\n') + '\n';
 }
@@ -216,6 +221,25 @@ async function main() {
   // Its clients live outside the root node_modules (bench/clients/install.mjs); installed once, then cached.
   if (names.includes('client-comparison')) await ensureBenchClients({ say: (m) => say(`clients: ${m}`) });
   const started = await ensureStack();
+  // Ctrl-C (the scenario gets it too, from the terminal) or a kill: let the running scenario stop
+  // what it started, then stop the stack processes this run started, then leave.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      say(`${signal}: stopping${current ? ' the running scenario and' : ''} what this run started`);
+      const child = current;
+      const done = () => {
+        stopStarted(started);
+        process.exit(130);
+      };
+      if (!child) return done();
+      child.kill('SIGTERM');
+      const hard = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      child.once('exit', () => {
+        clearTimeout(hard);
+        done();
+      });
+    });
+  }
   const scenarios = [];
   let info;
   try {

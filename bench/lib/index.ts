@@ -13,16 +13,23 @@
  * - load: httpLoad (closed loop, autocannon, max rps at a concurrency), fixedRateLoad (open loop, offered rate).
  * - measuring: summarize / percentile, CpuMeter (per-process CPU %), groupLag + MaxSampler (max consumer lag).
  * - scratch resources: createBenchTopic, createBenchDatabase (paystream_test_bench_*), both removed by the caller.
+ * - the platform: startApp + freePort (a built app as a process), GroupCpuMeter + findProcesses (CPU of the
+ *   stack's JVMs and PostgreSQL), groupPosition (lag and throughput over several topics), CPU profiles of a
+ *   running service (cpuProfileEnv, startCpuProfile, stopCpuProfile, summarizeCpuProfile), onCleanup (signals).
  * `--quick` must keep a scenario to seconds; progress goes to stderr through Progress.
  */
+export * from './app-process';
 export * from './args';
 export * from './baselines';
 export * from './child-server';
+export * from './cleanup';
 export * from './cpu';
+export * from './cpu-profile';
 export * from './fixed-rate-load';
 export * from './http-load';
 export * from './infra';
 export * from './kafka-lag';
+export * from './process-cpu';
 export * from './progress';
 export * from './result';
 export * from './stats';

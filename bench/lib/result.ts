@@ -18,6 +18,8 @@ export interface BenchResult {
   ratios: Record<string, number>;
   notes?: string[];
   tables?: BenchTable[];
+  /** Prose sections of the report (e.g. the bottleneck and its evidence), each a heading and paragraphs. */
+  sections?: { title: string; paragraphs: string[] }[];
 }
 
 export function writeResult(args: BenchArgs, result: BenchResult): void {

@@ -1,9 +1,18 @@
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { spawn } from 'node:child_process';
 import {
+  GroupCpuMeter,
   MaxSampler,
   createBenchDatabase,
+  findProcesses,
+  groupPosition,
+  originOf,
+  positionGroupAtEnd,
+  runCleanups,
+  onCleanup,
+  summarizeCpuProfile,
   createBenchTopic,
   fixedRateLoad,
   groupLag,
@@ -167,5 +176,87 @@ describe('bench/lib', () => {
     expect(max).toBe(9);
     expect(samples).toBeGreaterThanOrEqual(3);
     expect(errors).toBe(0);
+  });
+
+  it('positions a fresh group at the end of several topics in one go', async () => {
+    const kafka = testKafka(uniqueName('bench-lib-position'));
+    const [a, b] = await Promise.all([
+      createBenchTopic('bench-pos-a', 2, kafka),
+      createBenchTopic('bench-pos-b', 3, kafka),
+    ]);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await rawProduce(kafka, a.name, 40, { batchSize: 10, concurrency: 1 });
+      await rawProduce(kafka, b.name, 60, { batchSize: 10, concurrency: 1 });
+      const group = uniqueName('bench-lib-at-end');
+      expect(await groupPosition(admin, group, [a.name, b.name])).toEqual({ end: 100, committed: 0, lag: 100 });
+      await positionGroupAtEnd(kafka, group, [a.name, b.name]);
+      expect(await groupPosition(admin, group, [a.name, b.name])).toEqual({ end: 100, committed: 100, lag: 0 });
+      await rawProduce(kafka, b.name, 7, { batchSize: 7, concurrency: 1 });
+      expect(await groupPosition(admin, group, [a.name, b.name])).toEqual({ end: 107, committed: 100, lag: 7 });
+    } finally {
+      await admin.disconnect();
+      await Promise.all([a.delete(), b.delete()]);
+    }
+  });
+
+  it('finds processes by command line and measures the CPU of a group of them', async () => {
+    const marker = uniqueName('bench-lib-spin');
+    const spin = spawn(process.execPath, ['-e', 'const end = Date.now() + 1500; while (Date.now() < end);', marker]);
+    try {
+      await waitFor('spinner visible', () => findProcesses((c) => c.includes(marker)).length === 1);
+      const [pid] = findProcesses((c) => c.includes(marker));
+      expect(pid).toBe(spin.pid);
+      const meter = await new GroupCpuMeter({
+        spinner: () => findProcesses((c) => c.includes(marker)),
+        none: [],
+      }).start();
+      await new Promise((r) => setTimeout(r, 500));
+      const cpu = await meter.stop();
+      expect(cpu.spinner).toBeGreaterThan(0);
+      expect(cpu.none).toBe(0);
+    } finally {
+      spin.kill('SIGKILL');
+    }
+  });
+
+  it('summarises a V8 CPU profile by self time per function and per origin', () => {
+    const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber });
+    const summary = summarizeCpuProfile({
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '') },
+        { id: 2, callFrame: frame('(idle)', '') },
+        { id: 3, callFrame: frame('query', 'file:///r/node_modules/pg/lib/client.js', 9) },
+        { id: 4, callFrame: frame('apply', 'file:///r/dist/apps/ledger/src/apply.js', 41) },
+      ],
+      startTime: 0,
+      endTime: 10_000,
+      // Each sample lasts until the next one: 4 → 2000 µs, 3 → 3000, 2 → 4000, 4 → 1000, last → 0.
+      samples: [4, 3, 2, 4, 3],
+      timeDeltas: [0, 2000, 3000, 4000, 1000],
+    });
+    expect(summary.totalMs).toBe(10);
+    expect(summary.idleMs).toBe(4);
+    expect(summary.functions.map((f) => [f.name, f.selfMs])).toEqual([
+      ['(idle)', 4],
+      ['query (node_modules/pg/lib/client.js:10)', 3],
+      ['apply (dist/apps/ledger/src/apply.js:42)', 3],
+    ]);
+    expect(summary.origins.find((o) => o.name === 'pg')).toMatchObject({ selfMs: 3, percent: 30 });
+    expect(originOf('file:///x/node_modules/@nestjs/core/a.js', 'f')).toBe('@nestjs/core');
+    expect(originOf('node:internal/streams', 'f')).toBe('node internals');
+    expect(originOf('', '(garbage collector)')).toBe('GC');
+  });
+
+  it('runs registered cleanups once, newest first, and not the unregistered ones', async () => {
+    const order: string[] = [];
+    onCleanup(() => order.push('first'));
+    const unregister = onCleanup(() => order.push('dropped'));
+    onCleanup(() => order.push('second'));
+    unregister();
+    await runCleanups();
+    await runCleanups();
+    expect(order).toEqual(['second', 'first']);
   });
 });

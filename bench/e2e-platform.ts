@@ -1,0 +1,286 @@
+/**
+ * The whole platform for the end-to-end benchmark (bench/e2e.bench.ts): the six built services as
+ * processes on fresh databases, each with its own consumer groups positioned at the end of the
+ * contract topics, synthetic funded accounts, and a watcher that timestamps each payment's final
+ * event as it arrives on payment-events.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Admin, Consumer, Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import { TOPICS } from '@paystream/contracts';
+import { SchemaRegistryCodec, headerString } from '@paystream/messaging';
+import {
+  AppProcess,
+  BENCH_REGISTRY_URL,
+  BENCH_SERVER_URL,
+  BenchDatabase,
+  Progress,
+  createBenchDatabase,
+  fixedRateLoad,
+  freePort,
+  onCleanup,
+  positionGroupAtEnd,
+  startApp,
+} from './lib';
+
+export const SERVICES = ['payment', 'risk', 'ledger', 'audit', 'notifications', 'analytics'] as const;
+export type Service = (typeof SERVICES)[number];
+
+/** Each service's consumer group variable and the topics its group reads (DESIGN.md §3). */
+const GROUPS: Record<Service, { variable: string; topics: string[] }> = {
+  payment: { variable: 'PAYMENT_CONSUMER_GROUP', topics: [TOPICS.riskDecisions, TOPICS.ledgerResults] },
+  risk: { variable: 'RISK_CONSUMER_GROUP', topics: [TOPICS.paymentEvents] },
+  ledger: { variable: 'LEDGER_CONSUMER_GROUP', topics: [TOPICS.paymentEvents] },
+  audit: {
+    variable: 'AUDIT_CONSUMER_GROUP',
+    topics: [TOPICS.paymentEvents, TOPICS.riskDecisions, TOPICS.ledgerResults],
+  },
+  notifications: { variable: 'NOTIFICATIONS_CONSUMER_GROUP', topics: [TOPICS.paymentEvents] },
+  analytics: { variable: 'ANALYTICS_CONSUMER_GROUP', topics: [TOPICS.paymentEvents] },
+};
+
+export interface PlatformGroup {
+  service: Service;
+  groupId: string;
+  topics: string[];
+  /**
+   * The lag an idle group still shows: one per partition of its topics, since a transactional
+   * topic (risk-decisions) ends with a commit marker that a read_committed consumer never commits
+   * past. Lag at or under this counts as caught up.
+   */
+  idleLag: number;
+}
+
+export interface Platform {
+  apps: Map<Service, AppProcess>;
+  groups: PlatformGroup[];
+  databases: BenchDatabase[];
+  url(service: Service, path: string): string;
+  /** PostgreSQL backends serving this platform's databases right now. */
+  backendPids(): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(
+  kafka: Kafka,
+  admin: Admin,
+  run: string,
+  progress: Progress,
+  extraEnv: Record<string, string>,
+): Promise<Platform> {
+  const apps = new Map<Service, AppProcess>();
+  const databases: BenchDatabase[] = [];
+  const partitions = new Map<string, number>();
+  for (const topic of Object.values(TOPICS)) partitions.set(topic, (await admin.fetchTopicOffsets(topic)).length);
+  const groups = SERVICES.map((service) => ({
+    service,
+    groupId: `${run}_${service}`,
+    topics: GROUPS[service].topics,
+    idleLag: GROUPS[service].topics.reduce((sum, t) => sum + (partitions.get(t) ?? 0), 0),
+  }));
+  const pg = new Client({ connectionString: BENCH_SERVER_URL });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all([...apps.values()].map((a) => a.stop()));
+    await pg.end().catch(() => undefined);
+    for (const db of databases) if (db) await db.drop().catch(() => undefined);
+  };
+  const unregister = onCleanup(stop);
+  const platform: Platform = {
+    apps,
+    groups,
+    databases,
+    url: (service, path) => apps.get(service)!.url(path),
+    backendPids: async () => {
+      const { rows } = await pg.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)', [
+        databases.filter(Boolean).map((d) => d.name),
+      ]);
+      return rows.map((r) => r.pid);
+    },
+    stop: async () => {
+      unregister();
+      await stop();
+    },
+  };
+  try {
+    await pg.connect();
+    await progress.step("fresh databases and consumer groups at the topics' end", () =>
+      Promise.all([
+        ...groups.map((g) => positionGroupAtEnd(kafka, g.groupId, g.topics)),
+        ...SERVICES.map(async (service, i) => (databases[i] = await createBenchDatabase(`e2e_${service}`))),
+      ]),
+    );
+    await progress.step('starting the six services', () =>
+      Promise.all(
+        SERVICES.map(async (service, i) => {
+          const app = await startApp(service, await freePort(), {
+            ...extraEnv,
+            DATABASE_URL: BENCH_SERVER_URL,
+            DATABASE_NAME: databases[i].name,
+            [GROUPS[service].variable]: `${run}_${service}`,
+            PAYMENT_CONSUMER_FROM_BEGINNING: 'false',
+          });
+          apps.set(service, app);
+        }),
+      ),
+    );
+    return platform;
+  } catch (err) {
+    await platform.stop();
+    throw err;
+  }
+}
+
+export type FinalType = 'payment.settled' | 'payment.failed' | 'payment.rejected';
+const FINAL_TYPES = new Set<string>(['payment.settled', 'payment.failed', 'payment.rejected']);
+
+/** The steps of a payment the watcher timestamps, in lifecycle order (DESIGN.md §4). */
+export const STEPS = [
+  'payment.initiated',
+  'risk.assessed',
+  'payment.authorized',
+  'ledger.posted',
+  'payment.settled',
+] as const;
+export type Step = (typeof STEPS)[number];
+const STEP_SET = new Set<string>(STEPS);
+
+/**
+ * Every payment's events as they arrive on the three contract topics: one consumer of its own
+ * (positioned at the end) that reads the `type` header of each record and decodes only the
+ * lifecycle events, for their paymentId, timestamped on arrival. Cheaper than polling GET per
+ * payment; it sees what a downstream reader sees, and splits POST → SETTLED into its hops.
+ */
+export class PaymentWatcher {
+  /** Final outcome per paymentId. */
+  readonly outcomes = new Map<string, { type: FinalType; at: number }>();
+  /** Arrival time (performance.now()) of each lifecycle step per paymentId. */
+  readonly steps = new Map<string, Partial<Record<Step, number>>>();
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start(kafka: Kafka, groupId: string): Promise<PaymentWatcher> {
+    const codec = await SchemaRegistryCodec.create({ url: BENCH_REGISTRY_URL });
+    const topics = [TOPICS.paymentEvents, TOPICS.riskDecisions, TOPICS.ledgerResults];
+    await positionGroupAtEnd(kafka, groupId, topics);
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
+    const watcher = new PaymentWatcher(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topics });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    void consumer.run({
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch }) => {
+        const at = performance.now();
+        for (const m of batch.messages) {
+          const type = headerString(m.headers, 'type');
+          if (!type || !m.value || !(STEP_SET.has(type) || FINAL_TYPES.has(type))) continue;
+          const { paymentId } = (await codec.decode(batch.topic, m.value)) as { paymentId: string };
+          if (STEP_SET.has(type)) {
+            const steps = watcher.steps.get(paymentId) ?? {};
+            steps[type as Step] ??= at;
+            watcher.steps.set(paymentId, steps);
+          }
+          if (FINAL_TYPES.has(type)) watcher.outcomes.set(paymentId, { type: type as FinalType, at });
+        }
+      },
+    });
+    await joined;
+    return watcher;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+export interface Accounts {
+  funding: string;
+  debtors: string[];
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  const res = await fetch(url, {
+    method: url.includes('/v1/risk/rules') ? 'PUT' : 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${text}`);
+  return JSON.parse(text) as unknown;
+}
+
+/**
+ * Rules for a synthetic load: the single-payment limit stays, the velocity window (20 payments per
+ * debtor in 10 minutes by default) and the new-account limit would reject a load generator's
+ * traffic, so they are lifted. Risk still evaluates every rule (the velocity query included).
+ */
+export function benchRiskRules() {
+  return {
+    amountLimit: { default: '10000.00', perCurrency: {} },
+    velocity: { windowSeconds: 600, maxCount: 1_000_000, maxAmount: '999999999999.00' },
+    blockedAccounts: [],
+    newAccount: { firstPayments: 0, limit: '1000.00' },
+  };
+}
+
+/**
+ * One overdraft funding account and `count` debtors (synthetic ids, no card numbers), each funded
+ * with 5000.00 EUR through the platform itself (payments funding → debtor, waited for until SETTLED).
+ */
+export async function createAccounts(
+  platform: Platform,
+  watcher: PaymentWatcher,
+  count: number,
+  progress: Progress,
+): Promise<Accounts> {
+  await postJson(platform.url('risk', '/v1/risk/rules'), benchRiskRules());
+  const tag = randomUUID().slice(0, 8);
+  const accounts: Accounts = {
+    funding: `bench-${tag}-funding`,
+    debtors: Array.from({ length: count }, (_, i) => `bench-${tag}-d${i}`),
+  };
+  const ledger = platform.url('ledger', '/v1/accounts');
+  await postJson(ledger, { id: accounts.funding, currency: 'EUR', allowOverdraft: true, name: 'bench funding' });
+  for (let i = 0; i < count; i += 16) {
+    await Promise.all(
+      accounts.debtors.slice(i, i + 16).map((id) => postJson(ledger, { id, currency: 'EUR', name: 'bench debtor' })),
+    );
+  }
+  const ids: string[] = [];
+  const load = await fixedRateLoad({
+    url: platform.url('payment', '/v1/payments'),
+    method: 'POST',
+    ratePerSecond: 200,
+    durationSeconds: count / 200,
+    nextRequest: (i) => ({
+      headers: { 'idempotency-key': randomUUID() },
+      body: JSON.stringify({
+        debtorAccountId: accounts.funding,
+        creditorAccountId: accounts.debtors[i],
+        amount: '5000.00',
+        currency: 'EUR',
+        reference: 'bench funding',
+      }),
+    }),
+    onResponse: (_i, status, body) => {
+      if (status === 201) ids.push((JSON.parse(body) as { id: string }).id);
+    },
+  });
+  if (ids.length !== count)
+    throw new Error(`funding: ${ids.length} of ${count} payments accepted (${load.non2xx} non-2xx)`);
+  const deadline = performance.now() + 120_000;
+  while (ids.some((id) => !watcher.outcomes.has(id))) {
+    if (performance.now() > deadline) {
+      const missing = ids.filter((id) => !watcher.outcomes.has(id)).length;
+      throw new Error(`funding: ${missing} of ${count} payments without a final event after 120 s`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const notSettled = ids.filter((id) => watcher.outcomes.get(id)?.type !== 'payment.settled');
+  if (notSettled.length) throw new Error(`funding: ${notSettled.length} payments did not settle`);
+  progress.log(`${count} debtors funded`);
+  return accounts;
+}

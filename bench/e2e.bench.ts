@@ -1,0 +1,164 @@
+/**
+ * End-to-end benchmark (issue 8): the six services as processes on the local stack, payments
+ * POSTed at fixed offered rates, and the latency from POST to payment.settled on payment-events,
+ * with every consumer group's throughput and maximum lag, CPU per process, a search for the
+ * highest rate every group sustains, and a CPU profile of the hottest services at that rate.
+ *
+ * `node dist/bench/e2e.bench.js [--json out.json] [--quick]`. Progress on stderr.
+ *
+ * Topics: the contract topics (the payment service's are not configurable), with consumer groups
+ * of this run positioned at their end, so earlier records are not this platform's. The run adds
+ * its payments to the shared payment-events, like the platform e2e suite does: do not run it
+ * while another suite counts events on those topics.
+ */
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PaymentWatcher, SERVICES, Service, createAccounts, startPlatform } from './e2e-platform';
+import { PhaseContext, PhaseResult, idleCpu, paymentEventsPartitions, runPhase, waitIdle } from './e2e-phase';
+import { ProfiledService, buildResult } from './e2e-report';
+import {
+  benchKafka,
+  benchName,
+  createBenchDatabase,
+  cpuProfileEnv,
+  rawPgInsertCommit,
+  runScenario,
+  startCpuProfile,
+  stopCpuProfile,
+  summarizeCpuProfile,
+} from './lib';
+
+const SIZES = {
+  quick: {
+    debtors: 100,
+    fixed: [
+      [50, 3],
+      [200, 3],
+    ],
+    search: [400],
+    searchSeconds: 3,
+    profileSeconds: 3,
+    drainSeconds: 8,
+    baselineSeconds: 1.5,
+    idleSeconds: 2,
+  },
+  full: {
+    debtors: 1000,
+    fixed: [
+      [50, 15],
+      [200, 20],
+    ],
+    search: [300, 400, 500, 650, 850, 1100],
+    searchSeconds: 20,
+    profileSeconds: 10,
+    drainSeconds: 20,
+    baselineSeconds: 5,
+    idleSeconds: 5,
+  },
+} as const;
+
+runScenario('e2e', async ({ quick, progress }) => {
+  const size = quick ? SIZES.quick : SIZES.full;
+  const baselineDb = await createBenchDatabase('e2e_baseline');
+  const pgCommits = await progress
+    .step('baseline: PostgreSQL INSERT+COMMIT, 16 connections', () =>
+      rawPgInsertCommit(baselineDb.url, size.baselineSeconds, 16),
+    )
+    .finally(() => baselineDb.drop());
+
+  const kafka = benchKafka('paystream-bench-e2e');
+  const admin = kafka.admin();
+  await admin.connect();
+  const run = benchName('bench_e2e');
+  const profileDir = mkdtempSync(path.join(os.tmpdir(), 'paystream-e2e-profile-'));
+  // The watcher joins its group while the services start: both take seconds.
+  const [started, watching] = await Promise.allSettled([
+    startPlatform(kafka, admin, run, progress, cpuProfileEnv(profileDir, process.env.NODE_OPTIONS)),
+    PaymentWatcher.start(kafka, `${run}_watcher`),
+  ]);
+  const watcher = watching.status === 'fulfilled' ? watching.value : undefined;
+  const platform = started.status === 'fulfilled' ? started.value : undefined;
+  try {
+    if (!platform || !watcher) {
+      const failed = [started, watching].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      throw failed.reason;
+    }
+    const accounts = await progress.step(`creating and funding ${size.debtors} debtors`, () =>
+      createAccounts(platform, watcher, size.debtors, progress),
+    );
+    const ctx: PhaseContext = {
+      admin,
+      platform,
+      watcher,
+      accounts,
+      sequence: { next: 0 },
+      drainTimeoutSeconds: size.drainSeconds,
+      log: (m) => progress.log(m),
+    };
+    await waitIdle(ctx, size.drainSeconds);
+    const idle = await progress.step('CPU with no payments offered', () => idleCpu(ctx, size.idleSeconds));
+    const phases: PhaseResult[] = [];
+    for (const [rate, seconds] of size.fixed) phases.push(await runPhase(ctx, 'fixed', rate, seconds));
+
+    // The search: rising offered rates until one is not sustained, then (full runs) one step
+    // halfway back between the last sustained rate and the first that was not.
+    let best = phases
+      .filter((p) => p.keptUp)
+      .reduce<PhaseResult | undefined>((a, p) => (a && a.rate > p.rate ? a : p), undefined);
+    let firstFailed: PhaseResult | undefined = phases.find((p) => !p.keptUp);
+    for (const rate of size.search) {
+      if (firstFailed) break;
+      await waitIdle(ctx, size.drainSeconds);
+      const p = await runPhase(ctx, 'search', rate, size.searchSeconds);
+      phases.push(p);
+      if (p.keptUp) best = p;
+      else firstFailed = p;
+    }
+    if (!quick && best && firstFailed && firstFailed.rate > best.rate * 1.15) {
+      const rate = Math.round((best.rate + firstFailed.rate) / 2 / 10) * 10;
+      await waitIdle(ctx, 60);
+      const p = await runPhase(ctx, 'search', rate, size.searchSeconds);
+      phases.push(p);
+      if (p.keptUp) best = p;
+    }
+
+    // Profile, during one more phase at the highest sustained rate (or the lowest that was not),
+    // the service that used the most CPU there and the first one that fell behind (or the next
+    // hottest when none did).
+    const reference = best ?? firstFailed ?? phases[phases.length - 1];
+    const byCpu = SERVICES.filter((k) => Number.isFinite(reference.cpu[k])).sort(
+      (a, b) => reference.cpu[b] - reference.cpu[a],
+    );
+    const behind = SERVICES.find((k) => firstFailed?.why.some((w) => w.startsWith(`${k}:`)));
+    const hottest = [...new Set([byCpu[0], behind ?? byCpu[1]])].filter((s): s is Service => Boolean(s));
+    await waitIdle(ctx, quick ? size.drainSeconds : 60);
+    for (const s of hottest) startCpuProfile(platform.apps.get(s)!.pid);
+    const profiled = await runPhase(ctx, 'profiled', reference.rate, size.profileSeconds);
+    const profiles: ProfiledService[] = [];
+    for (const s of hottest) {
+      const profile = await stopCpuProfile(platform.apps.get(s)!.pid, profileDir);
+      profiles.push({ service: s, cpuPercent: profiled.cpu[s], summary: summarizeCpuProfile(profile, 12) });
+    }
+    phases.push(profiled);
+
+    return buildResult({
+      quick,
+      phases,
+      idle,
+      best,
+      firstFailed,
+      profiles,
+      pgCommits,
+      debtors: size.debtors,
+      partitions: await paymentEventsPartitions(admin),
+      cores: os.cpus().length,
+    });
+  } finally {
+    await watcher?.stop().catch(() => undefined);
+    await platform?.stop();
+    await admin.disconnect();
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+});
