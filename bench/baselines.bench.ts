@@ -60,7 +60,7 @@ async function pgBaselines(progress: Progress, seconds: number, concurrencies: n
 
 runScenario('baselines', async ({ quick, progress }) => {
   const size = quick
-    ? { messages: 20_000, pgSeconds: 2, concurrencies: [1, 16], rows: 20_000, httpSeconds: 2, connections: [1, 50] }
+    ? { messages: 10_000, pgSeconds: 1, concurrencies: [1, 16], rows: 10_000, httpSeconds: 1, connections: [1, 50] }
     : {
         messages: 200_000,
         pgSeconds: 10,

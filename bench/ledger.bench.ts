@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
-const PAYMENTS = args.quick ? 5000 : Number(args.payments);
+const PAYMENTS = args.quick ? 2000 : Number(args.payments);
 const PARTITIONS = Number(args.partitions);
 const ACCOUNTS = Number(args.accounts);
 const SAMPLES = args.quick ? 1 : 2;

@@ -184,7 +184,7 @@ async function countRows(url: string): Promise<{ payments: number; outbox: numbe
 }
 
 runScenario('payment-api', async ({ quick, progress }) => {
-  const seconds = quick ? 3 : 10;
+  const seconds = quick ? 2 : 10;
   const run = benchName('bench');
 
   const posts: PostRun[] = [];

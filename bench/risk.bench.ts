@@ -265,7 +265,7 @@ function round(x: number, digits: number): number {
 }
 
 runScenario('risk', async ({ quick, progress }) => {
-  const n = quick ? 3000 : 20000;
+  const n = quick ? 1500 : 20000;
   const input = await createBenchTopic('bench_risk_in', PARTITIONS);
   try {
     const codec = await SchemaRegistryCodec.create({ url: REGISTRY_URL });
