@@ -267,7 +267,10 @@ export function buildResult(f: E2eFacts): Omit<BenchResult, 'name'> {
       'Offered rates are open loop (each POST at its own instant, latency counted from that instant). Settlement is observed by a consumer of payment-events that decodes only final events; no GET polling.',
       `A rate is sustained when >= 99 % of the POSTs due are accepted, every group's lag stays under ${LAG_BOUND_SECONDS} s of its input and drains after the load, and <= 1 % of payments are late.`,
       'Slowest same-run baseline: PostgreSQL single-row INSERT+COMMIT at 16 connections (the other baselines, Kafka produce/consume and hello-world, are several times faster in the baselines scenario).',
-      'The profiled phase runs with V8 sampling profilers in the two hottest services; its figures carry that overhead. Everything shares the machine with the load generator, the JVMs and PostgreSQL.',
+      (f.quick
+        ? 'Quick run: the two hottest services of the 50/s phase are profiled (V8 sampling profiler) during the 200/s phase, whose figures carry that overhead.'
+        : 'The profiled phase repeats the highest sustained rate with V8 sampling profilers in the hottest service and the first that fell behind; its figures carry that overhead.') +
+        ' Everything shares the machine with the load generator, the JVMs and PostgreSQL.',
     ],
     sections: [{ title: 'What limits the end-to-end rate', paragraphs: bottleneck(f) }],
   };

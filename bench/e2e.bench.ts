@@ -39,7 +39,7 @@ const SIZES = {
     ],
     search: [400],
     searchSeconds: 3,
-    profileSeconds: 3,
+    profileSeconds: 0,
     drainSeconds: 8,
     baselineSeconds: 1.5,
     idleSeconds: 2,
@@ -58,6 +58,13 @@ const SIZES = {
     idleSeconds: 5,
   },
 } as const;
+
+/** Services by CPU used in a phase, most first. */
+function hottestOf(phase: PhaseResult): Service[] {
+  return SERVICES.filter((k) => Number.isFinite(phase.cpu[k]))
+    .sort((a, b) => phase.cpu[b] - phase.cpu[a])
+    .slice(0, 2);
+}
 
 runScenario('e2e', async ({ quick, progress }) => {
   const size = quick ? SIZES.quick : SIZES.full;
@@ -100,7 +107,25 @@ runScenario('e2e', async ({ quick, progress }) => {
     await waitIdle(ctx, size.drainSeconds);
     const idle = await progress.step('CPU with no payments offered', () => idleCpu(ctx, size.idleSeconds));
     const phases: PhaseResult[] = [];
-    for (const [rate, seconds] of size.fixed) phases.push(await runPhase(ctx, 'fixed', rate, seconds));
+    const profiles: ProfiledService[] = [];
+    /** Runs `phase` with the profiler on in `services`, and keeps their summaries. */
+    const withProfiles = async (services: Service[], phase: () => Promise<PhaseResult>) => {
+      for (const s of services) startCpuProfile(platform.apps.get(s)!.pid);
+      const result = await phase();
+      for (const s of services) {
+        const profile = await stopCpuProfile(platform.apps.get(s)!.pid, profileDir);
+        profiles.push({ service: s, cpuPercent: result.cpu[s], summary: summarizeCpuProfile(profile, 12) });
+      }
+      return result;
+    };
+    for (const [rate, seconds] of size.fixed) {
+      await waitIdle(ctx, size.drainSeconds);
+      // Quick runs have no time for a phase of their own: the two hottest services of the first
+      // phase are profiled during the last fixed one.
+      const profileNow = quick && rate === size.fixed[size.fixed.length - 1][0] && phases.length > 0;
+      const run = () => runPhase(ctx, 'fixed', rate, seconds);
+      phases.push(profileNow ? await withProfiles(hottestOf(phases[0]), run) : await run());
+    }
 
     // The search: rising offered rates until one is not sustained, then (full runs) one step
     // halfway back between the last sustained rate and the first that was not.
@@ -124,24 +149,17 @@ runScenario('e2e', async ({ quick, progress }) => {
       if (p.keptUp) best = p;
     }
 
-    // Profile, during one more phase at the highest sustained rate (or the lowest that was not),
-    // the service that used the most CPU there and the first one that fell behind (or the next
-    // hottest when none did).
-    const reference = best ?? firstFailed ?? phases[phases.length - 1];
-    const byCpu = SERVICES.filter((k) => Number.isFinite(reference.cpu[k])).sort(
-      (a, b) => reference.cpu[b] - reference.cpu[a],
-    );
-    const behind = SERVICES.find((k) => firstFailed?.why.some((w) => w.startsWith(`${k}:`)));
-    const hottest = [...new Set([byCpu[0], behind ?? byCpu[1]])].filter((s): s is Service => Boolean(s));
-    await waitIdle(ctx, quick ? size.drainSeconds : 60);
-    for (const s of hottest) startCpuProfile(platform.apps.get(s)!.pid);
-    const profiled = await runPhase(ctx, 'profiled', reference.rate, size.profileSeconds);
-    const profiles: ProfiledService[] = [];
-    for (const s of hottest) {
-      const profile = await stopCpuProfile(platform.apps.get(s)!.pid, profileDir);
-      profiles.push({ service: s, cpuPercent: profiled.cpu[s], summary: summarizeCpuProfile(profile, 12) });
+    // Full runs: one more phase at the highest sustained rate (or the lowest that was not), with
+    // the profiler on in the service that used the most CPU there and in the first one that fell
+    // behind (or the next hottest when none did).
+    if (!quick) {
+      const reference = best ?? firstFailed ?? phases[phases.length - 1];
+      const behind = SERVICES.find((k) => firstFailed?.why.some((w) => w.startsWith(`${k}:`)));
+      const [first, second] = hottestOf(reference);
+      const targets = [...new Set([first, behind ?? second])].filter((x): x is Service => Boolean(x));
+      await waitIdle(ctx, 60);
+      phases.push(await withProfiles(targets, () => runPhase(ctx, 'profiled', reference.rate, size.profileSeconds)));
     }
-    phases.push(profiled);
 
     return buildResult({
       quick,
