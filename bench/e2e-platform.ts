@@ -113,8 +113,9 @@ export async function startPlatform(
         ...SERVICES.map(async (service, i) => (databases[i] = await createBenchDatabase(`e2e_${service}`))),
       ]),
     );
-    await progress.step('starting the six services', () =>
-      Promise.all(
+    // allSettled: when one fails, the others must be ready (and in `apps`) before stop() runs.
+    const starts = await progress.step('starting the six services', () =>
+      Promise.allSettled(
         SERVICES.map(async (service, i) => {
           const app = await startApp(service, await freePort(), {
             ...extraEnv,
@@ -127,6 +128,8 @@ export async function startPlatform(
         }),
       ),
     );
+    const failed = starts.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return platform;
   } catch (err) {
     await platform.stop();
@@ -280,7 +283,14 @@ export async function createAccounts(
     await new Promise((r) => setTimeout(r, 250));
   }
   const notSettled = ids.filter((id) => watcher.outcomes.get(id)?.type !== 'payment.settled');
-  if (notSettled.length) throw new Error(`funding: ${notSettled.length} payments did not settle`);
+  if (notSettled.length) {
+    const res = await fetch(platform.url('payment', `/v1/payments/${notSettled[0]}`));
+    const example = (await res.json()) as { status?: string; reason?: string };
+    throw new Error(
+      `funding: ${notSettled.length} of ${count} payments did not settle (e.g. ${notSettled[0]}: ` +
+        `${example.status ?? '?'} ${example.reason ?? ''})`,
+    );
+  }
   progress.log(`${count} debtors funded`);
   return accounts;
 }

@@ -19,7 +19,6 @@
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 import {
@@ -31,6 +30,7 @@ import {
   Progress,
   benchName,
   createBenchDatabase,
+  freePort,
   helloWorld,
   httpLoad,
   rawPgInsertCommit,
@@ -47,18 +47,6 @@ const WITH_KAFKA = process.env.PAYMENT_BENCH_KAFKA === '1';
 /** CPU milliseconds per accepted payment from a CPU share (% of one core) over a run. */
 function cpuMsPerPayment(cpuPercent: number, run: HttpLoadResult): number {
   return run.rps > 0 ? (cpuPercent * 10) / run.rps : NaN;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function startPaymentService(database: string, progress: Progress) {

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { onCleanup } from './cleanup';
 
 // dist/bench/lib when built, bench/lib under jest.
 const ROOT = path.resolve(__dirname, __dirname.split(path.sep).includes('dist') ? '../../..' : '../..');
@@ -63,6 +64,7 @@ export async function startApp(
     url,
     tail: () => lines.join('').slice(-3000),
     async stop(timeoutMs = 15_000) {
+      unregister();
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -70,10 +72,13 @@ export async function startApp(
       clearTimeout(timer);
     },
   };
+  // Stopped on Ctrl-C or a kill even while it is still starting (nobody holds it yet).
+  const unregister = onCleanup(() => proc.stop());
   const deadline = performance.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${app} exited during start-up:\n${proc.tail()}`);
+      unregister();
+      throw new Error(`${app} exited during start-up (${child.exitCode ?? child.signalCode}):\n${proc.tail()}`);
     }
     const ready = await fetch(url('/health/ready')).then(
       (r) => r.ok,

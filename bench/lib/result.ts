@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { BenchArgs, parseArgs } from './args';
+import { runCleanups } from './cleanup';
 import { Progress } from './progress';
 
 export interface BenchTable {
@@ -41,16 +42,18 @@ export interface ScenarioContext {
 export function runScenario(name: string, body: (ctx: ScenarioContext) => Promise<Omit<BenchResult, 'name'>>): void {
   const args = parseArgs();
   const progress = new Progress(name);
-  body({ args, quick: args.quick, progress })
+  void body({ args, quick: args.quick, progress })
     .then((result) => {
       writeResult(args, { name, ...result });
       progress.log('finished');
-      // Clients that linger (sockets, timers) must not keep a finished scenario alive.
-      process.exit(0);
+      return 0;
     })
     .catch((err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       process.stderr.write(`[bench ${name}] FAILED: ${e.stack ?? e.message}\n`);
-      process.exit(1);
-    });
+      return 1;
+    })
+    // Whatever is still registered for clean-up (a signal's clean-up may be under way) finishes
+    // first; then clients that linger (sockets, timers) must not keep the scenario alive.
+    .then((code) => runCleanups().finally(() => process.exit(code)));
 }
