@@ -17,7 +17,6 @@ import {
   BenchDatabase,
   Progress,
   createBenchDatabase,
-  fixedRateLoad,
   freePort,
   onCleanup,
   positionGroupAtEnd,
@@ -204,15 +203,42 @@ export interface Accounts {
   debtors: string[];
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  const res = await fetch(url, {
-    method: url.includes('/v1/risk/rules') ? 'PUT' : 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as unknown;
+/**
+ * One set-up request (accounts, rules, funding), retried on what a loaded machine produces: a
+ * refused or timed-out connection, 409 (same Idempotency-Key still in flight), 429 or 5xx. A retry
+ * of a POST /v1/payments reuses its Idempotency-Key, so it never pays twice.
+ */
+async function send(method: 'POST' | 'PUT', url: string, body: unknown, headers: Record<string, string> = {}) {
+  for (let attempt = 1; ; attempt++) {
+    let failure: string;
+    try {
+      const res = await fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await res.text();
+      if (res.status < 300) return JSON.parse(text) as unknown;
+      failure = `${res.status}: ${text}`;
+      if (res.status !== 409 && res.status !== 429 && res.status < 500) break;
+    } catch (err) {
+      failure = String(err);
+    }
+    if (attempt >= 6) throw new Error(`${method} ${url} failed ${attempt} times, last: ${failure}`);
+    await new Promise((r) => setTimeout(r, 250 * attempt));
+  }
+  throw new Error(`${method} ${url} refused`);
+}
+
+/** Runs `task(i)` for i in 0..count-1 with at most `concurrency` at once. */
+async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 /**
@@ -239,41 +265,33 @@ export async function createAccounts(
   count: number,
   progress: Progress,
 ): Promise<Accounts> {
-  await postJson(platform.url('risk', '/v1/risk/rules'), benchRiskRules());
+  await send('PUT', platform.url('risk', '/v1/risk/rules'), benchRiskRules());
   const tag = randomUUID().slice(0, 8);
   const accounts: Accounts = {
     funding: `bench-${tag}-funding`,
     debtors: Array.from({ length: count }, (_, i) => `bench-${tag}-d${i}`),
   };
   const ledger = platform.url('ledger', '/v1/accounts');
-  await postJson(ledger, { id: accounts.funding, currency: 'EUR', allowOverdraft: true, name: 'bench funding' });
-  for (let i = 0; i < count; i += 16) {
-    await Promise.all(
-      accounts.debtors.slice(i, i + 16).map((id) => postJson(ledger, { id, currency: 'EUR', name: 'bench debtor' })),
-    );
-  }
+  await send('POST', ledger, { id: accounts.funding, currency: 'EUR', allowOverdraft: true, name: 'bench funding' });
+  await pool(count, 16, async (i) => {
+    await send('POST', ledger, { id: accounts.debtors[i], currency: 'EUR', name: 'bench debtor' });
+  });
   const ids: string[] = [];
-  const load = await fixedRateLoad({
-    url: platform.url('payment', '/v1/payments'),
-    method: 'POST',
-    ratePerSecond: 200,
-    durationSeconds: count / 200,
-    nextRequest: (i) => ({
-      headers: { 'idempotency-key': randomUUID() },
-      body: JSON.stringify({
+  await pool(count, 16, async (i) => {
+    const payment = (await send(
+      'POST',
+      platform.url('payment', '/v1/payments'),
+      {
         debtorAccountId: accounts.funding,
         creditorAccountId: accounts.debtors[i],
         amount: '5000.00',
         currency: 'EUR',
         reference: 'bench funding',
-      }),
-    }),
-    onResponse: (_i, status, body) => {
-      if (status === 201) ids.push((JSON.parse(body) as { id: string }).id);
-    },
+      },
+      { 'idempotency-key': randomUUID() },
+    )) as { id: string };
+    ids.push(payment.id);
   });
-  if (ids.length !== count)
-    throw new Error(`funding: ${ids.length} of ${count} payments accepted (${load.non2xx} non-2xx)`);
   const deadline = performance.now() + 120_000;
   while (ids.some((id) => !watcher.outcomes.has(id))) {
     if (performance.now() > deadline) {
