@@ -53,6 +53,12 @@ export interface PhaseResult {
   groups: GroupStats[];
   /** % of one core per process (or group of processes) during the load. */
   cpu: Record<string, number>;
+  /**
+   * % of one core per process from the start of the load until the drain ended, and that
+   * window's length: the CPU these payments cost, including the work done after the load stopped.
+   */
+  cpuThroughDrain: Record<string, number>;
+  drainWindowSeconds: number;
   loadAverage: number;
   keptUp: boolean;
   why: string[];
@@ -103,6 +109,8 @@ export async function runPhase(ctx: PhaseContext, label: string, rate: number, s
     (g) => new MaxSampler(async () => (await groupPosition(ctx.admin, g.groupId, g.topics)).lag, 500),
   );
   const cpu = await new GroupCpuMeter(cpuSources(platform)).start();
+  const cpuThroughDrain = await new GroupCpuMeter(cpuSources(platform)).start();
+  const loadStarted = performance.now();
   const base = ctx.sequence.next;
   const load = await fixedRateLoad({
     url: platform.url('payment', '/v1/payments'),
@@ -148,6 +156,8 @@ export async function runPhase(ctx: PhaseContext, label: string, rate: number, s
     if (performance.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 250));
   }
+  const cpuThroughDrainPercent = await cpuThroughDrain.stop();
+  const drainWindowSeconds = (performance.now() - loadStarted) / 1000;
   const maxLags = await Promise.all(samplers.map((s) => s.stop()));
 
   const latencies: number[] = [];
@@ -213,6 +223,8 @@ export async function runPhase(ctx: PhaseContext, label: string, rate: number, s
     hops: hopNames.map((hop, i) => ({ hop, latencyMs: summarize(hopLatencies[i]) })),
     groups,
     cpu: cpuPercent,
+    cpuThroughDrain: cpuThroughDrainPercent,
+    drainWindowSeconds,
     loadAverage: os.loadavg()[0],
     keptUp: why.length === 0,
     why,

@@ -28,18 +28,29 @@ export interface E2eFacts {
 
 const TARGET = { sustained: 500, p99At200Ms: 500 };
 
+/** Who does the work between two arrivals (each hop also holds one outbox relay round or a Kafka transaction). */
+const HOP_OWNER: Record<string, string> = {
+  'POST due → payment.initiated': 'payment API and its outbox relay',
+  'payment.initiated → risk.assessed': 'risk consumer, Kafka transaction',
+  'risk.assessed → payment.authorized': 'payment saga consumer and its outbox relay',
+  'payment.authorized → ledger.posted': 'ledger consumer and its outbox relay',
+  'ledger.posted → payment.settled': 'payment saga consumer and its outbox relay',
+};
+
 /** Other databases' backends and PostgreSQL's shared processes: in the tables, not in the platform's total. */
 const NOT_OURS = 'postgres (rest)';
 const sum = (cpu: Record<string, number>) =>
   Object.entries(cpu).reduce((s, [name, v]) => s + (name !== NOT_OURS && Number.isFinite(v) ? v : 0), 0);
 const totalCpu = (p: PhaseResult) => sum(p.cpu);
 /**
- * Marginal CPU milliseconds per accepted payment: the % of a core above the idle platform's,
- * over the payments accepted per second of load (the POSTs were due over p.rate × seconds).
+ * Marginal CPU milliseconds per accepted payment of the processes `names`: their CPU from the
+ * start of the load until the drain ended, above what they use idle, over the payments accepted.
  */
-const msPerPayment = (percent: number, idlePercent: number, p: PhaseResult) => {
-  const perSecond = p.accepted / (p.posted / p.rate);
-  return perSecond > 0 ? (Math.max(0, percent - idlePercent) * 10) / perSecond : NaN;
+const msPerPayment = (p: PhaseResult, idle: Record<string, number>, names?: string[]) => {
+  const pick = (cpu: Record<string, number>) =>
+    names ? names.reduce((t, n) => t + (Number.isFinite(cpu[n]) ? cpu[n] : 0), 0) : sum(cpu);
+  const extraPercent = Math.max(0, pick(p.cpuThroughDrain) - pick(idle));
+  return p.accepted > 0 ? (extraPercent * p.drainWindowSeconds * 10) / p.accepted : NaN;
 };
 
 function phaseTables(phases: PhaseResult[], idle: Record<string, number>): BenchTable[] {
@@ -106,7 +117,7 @@ function phaseTables(phases: PhaseResult[], idle: Record<string, number>): Bench
       ),
     },
     {
-      title: `CPU per process during the load (% of one core). total: every column but ${NOT_OURS}; CPU ms/payment: total above the idle row, per accepted payment`,
+      title: `CPU per process during the load (% of one core). total: every column but ${NOT_OURS}; CPU ms/payment: the total above the idle row from the start of the load to the end of the drain, per accepted payment`,
       columns: ['phase', 'offered/s', ...cpuNames, 'total', 'CPU ms/payment'],
       rows: [
         ['idle', 0, ...cpuNames.map((n) => round(idle[n], 0)), round(sum(idle), 0), '-'],
@@ -115,7 +126,7 @@ function phaseTables(phases: PhaseResult[], idle: Record<string, number>): Bench
           p.rate,
           ...cpuNames.map((n) => round(p.cpu[n], 0)),
           round(totalCpu(p), 0),
-          round(msPerPayment(totalCpu(p), sum(idle), p), 2),
+          round(msPerPayment(p, idle), 2),
         ]),
       ],
     },
@@ -169,16 +180,24 @@ function bottleneck(f: E2eFacts): string[] {
     out.push(
       `**Where the time goes at ${at.rate}/s** (p50 / p99 ms per hop): ` +
         hops.map((h) => `${h.hop} ${round(h.latencyMs.p50, 0)} / ${round(h.latencyMs.p99, 0)}`).join('; ') +
-        `. The largest hop is ${largest.hop}.`,
+        `. The largest hop is ${largest.hop} (${HOP_OWNER[largest.hop] ?? 'unknown'}).`,
     );
   }
   out.push(`**CPU at ${at.rate}/s:** ${cpuLine(at)}.`);
-  const perPayment = msPerPayment(totalCpu(at), sum(f.idle), at);
+  const perPayment = msPerPayment(at, f.idle);
   if (Number.isFinite(perPayment)) {
     out.push(
       `**CPU per payment:** ${round(perPayment, 2)} ms over the platform's processes at ${at.rate}/s (above their idle use), ` +
         `so the ${f.cores} cores can carry at most ~${Math.round((cap * 10) / perPayment)} payments/s end to end with nothing else running ` +
-        `(by process: ${busiest.map((s) => `${s} ${round(msPerPayment(at.cpu[s], f.idle[s], at), 2)} ms`).join(', ')}).`,
+        `(by process: ${busiest.map((s) => `${s} ${round(msPerPayment(at, f.idle, [s]), 2)} ms`).join(', ')}).`,
+    );
+  }
+  if (at.loadAverage >= 2 * f.cores) {
+    out.push(
+      `**Caution:** the 1-minute load average was ${round(at.loadAverage, 1)} on ${f.cores} cores: the run queue held ` +
+        `several times more runnable work than there are cores, so every process (this benchmark's included) waited for ` +
+        `CPU. Latencies and lags then measure that contention as much as the platform, and a profile's busy time includes ` +
+        `time a thread was runnable but descheduled. Re-run on a quiet machine before acting on the figures.`,
     );
   }
   const lagging = at.groups.filter((g) => at.why.some((w) => w.startsWith(`${g.service}:`))).map((g) => g.service);
@@ -246,7 +265,7 @@ export function buildResult(f: E2eFacts): Omit<BenchResult, 'name'> {
   }
   if (f.best) {
     metrics.settle_p99_ms_at_max = round(f.best.settleLatencyMs.p99, 0);
-    metrics.cpu_ms_per_payment_at_max = round(msPerPayment(totalCpu(f.best), sum(f.idle), f.best), 2);
+    metrics.cpu_ms_per_payment_at_max = round(msPerPayment(f.best, f.idle), 2);
   }
   metrics.target_sustained = `>= ${TARGET.sustained}/s with every group keeping up`;
   metrics.target_sustained_met = sustained >= TARGET.sustained ? 'yes' : 'no';
