@@ -239,11 +239,19 @@ export async function runPhase(ctx: PhaseContext, label: string, rate: number, s
 /** Waits (up to `timeoutSeconds`) until no group has lag: a phase must not start on a backlog. */
 export async function waitIdle(ctx: PhaseContext, timeoutSeconds: number): Promise<boolean> {
   const deadline = performance.now() + timeoutSeconds * 1000;
-  while (performance.now() < deadline) {
-    if ((await positions(ctx)).every((p, i) => p.lag <= ctx.platform.groups[i].idleLag)) return true;
+  for (;;) {
+    const now = await positions(ctx);
+    const behind = ctx.platform.groups.filter((g, i) => now[i].lag > g.idleLag);
+    if (!behind.length) return true;
+    if (performance.now() > deadline) {
+      // The next phase starts on a backlog: say so, its figures carry it.
+      ctx.log(
+        `still behind after ${timeoutSeconds} s: ${behind.map((g) => `${g.service} (lag ${now[ctx.platform.groups.indexOf(g)].lag})`).join(', ')}`,
+      );
+      return false;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
-  return false;
 }
 
 /** Partitions of payment-events: how far the debtors' keys can spread the work. */
