@@ -156,7 +156,7 @@ runScenario('e2e', async ({ quick, progress }) => {
       const reference = best ?? firstFailed ?? phases[phases.length - 1];
       const behind = SERVICES.find((k) => firstFailed?.why.some((w) => w.startsWith(`${k}:`)));
       const [first, second] = hottestOf(reference);
-      const targets = [...new Set([first, behind ?? second])].filter((x): x is Service => Boolean(x));
+      const targets = [first, behind && behind !== first ? behind : second].filter((x): x is Service => Boolean(x));
       await waitIdle(ctx, 60);
       phases.push(await withProfiles(targets, () => runPhase(ctx, 'profiled', reference.rate, size.profileSeconds)));
     }
