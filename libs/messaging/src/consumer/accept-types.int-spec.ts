@@ -35,14 +35,14 @@ describe('ExactlyOnceConsumer with acceptTypes', () => {
       { name: topic, partitions: 1 },
       { name: dlqTopic(topic, group), partitions: 1 },
     ]);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await consumer?.stop();
     await dataSource?.destroy();
     await deleteTopics?.();
     await db?.drop();
-  }, 60_000);
+  });
 
   it('passes over other types by their header without decoding or a dedupe row, and moves the offset past them', async () => {
     const codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
@@ -113,5 +113,5 @@ describe('ExactlyOnceConsumer with acceptTypes', () => {
     const text = await metrics.text();
     expect(text).toMatch(new RegExp(`messaging_consumer_skipped_total\\{[^}]*group="${group}"[^}]*\\} 5`));
     expect(text).toMatch(new RegExp(`messaging_consumer_applied_total\\{[^}]*group="${group}"[^}]*\\} 5`));
-  }, 60_000);
+  });
 });
