@@ -64,7 +64,7 @@ export interface ExactlyOnceConsumerOptions {
   acceptTypes?: readonly EventType[];
   /** 'database' (default): emits go to the outbox in the batch transaction. */
   mode?: ConsumerMode;
-  /** Records per PostgreSQL transaction. Default 500. */
+  /** Records per PostgreSQL transaction (a fetched batch is cut into chunks of this size). Default 2000. */
   maxBatchSize?: number;
   /** Where a group without stored offsets starts. Default true (an event log is read from its start). */
   fromBeginning?: boolean;
@@ -112,7 +112,15 @@ interface BatchControl {
   heartbeat(): Promise<void>;
 }
 
+/** README (performance): per-chunk costs are amortised by then; larger chunks hold locks longer. */
+export const DEFAULT_MAX_BATCH_SIZE = 2000;
+
 const UNIQUE_VIOLATION = '23505';
+
+interface PoolEvents {
+  on?: (event: 'error', listener: (err: Error) => void) => void;
+  off?: (event: 'error', listener: (err: Error) => void) => void;
+}
 
 function sqlState(err: unknown): string | undefined {
   const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
@@ -156,7 +164,7 @@ export class ExactlyOnceConsumer {
   constructor(private readonly options: ExactlyOnceConsumerOptions) {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.mode = options.mode ?? 'database';
-    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 500);
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
     this.instanceId = options.instanceId ?? randomUUID();
     if (options.acceptTypes) this.accepted = new Set(options.acceptTypes);
     this.profile = options.profile;
@@ -168,10 +176,13 @@ export class ExactlyOnceConsumer {
     if (options.metrics) this.metrics = consumerMetrics(options.metrics);
     // A pool 'error' (an idle connection killed by the server) must never crash the process: the
     // next query gets a fresh connection and a failed one is retried as a transient error.
-    const pool = (
-      options.dataSource.driver as unknown as { master?: { on?: (e: string, f: (err: Error) => void) => void } }
-    ).master;
-    pool?.on?.('error', (err) => this.log('warn', 'postgres pool error', { error: err.message }));
+    this.pool()?.on?.('error', this.onPoolError);
+  }
+
+  private readonly onPoolError = (err: Error) => this.log('warn', 'postgres pool error', { error: err.message });
+
+  private pool(): PoolEvents | undefined {
+    return (this.options.dataSource.driver as unknown as { master?: PoolEvents }).master;
   }
 
   private get group(): string {
@@ -237,6 +248,8 @@ export class ExactlyOnceConsumer {
       await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
     this.txProducers.clear();
     await this.verified?.close();
+    // Several consumers may share one DataSource (tools, benchmarks): leave its pool as found.
+    this.pool()?.off?.('error', this.onPoolError);
     this.log('log', 'consumer stopped');
   }
 
@@ -369,12 +382,12 @@ export class ExactlyOnceConsumer {
     }
     if (committed !== undefined && this.mode === 'database' && control.isRunning() && !control.isStale()) {
       // Once per fetched batch: a hint for tools that read Kafka's committed offsets (PostgreSQL
-      // holds the truth), and never for a partition this member no longer owns.
-      const hint = this.now();
-      await this.consumer
+      // holds the truth), and never for a partition this member no longer owns. Not awaited: the
+      // next batch need not wait for the coordinator's answer (requests on one connection keep
+      // their order, so a partition's hints never go backwards; a lost one is only a stale hint).
+      void this.consumer
         ?.commitOffsets([{ topic, partition, offset: String(committed) }])
         .catch((err: unknown) => this.log('debug', 'offset hint not committed', { error: String(err) }));
-      if (hint) this.profile?.add('kafka', hint);
     }
   }
 
@@ -623,12 +636,16 @@ export class ExactlyOnceConsumer {
     const qr = this.options.dataSource.createQueryRunner();
     let index: number | undefined;
     const p = this.profile;
-    const release = await this.gate.acquire();
+    let release = () => {};
     let t = this.now();
     try {
+      // Checkout and BEGIN before the gate: an open transaction that has run nothing holds no
+      // locks, and its round trip overlaps the statements of the transaction holding the gate.
       await qr.connect();
       await qr.startTransaction();
       if (p) t = p.add('begin', t);
+      release = await this.gate.acquire();
+      if (p) t = this.now();
       const scope = new ChunkScope(qr.manager, this.options.codec, this.mode === 'kafka-transaction');
       const fresh = await this.insertDedupeRows(qr, live, topic, partition, nextOffset);
       if (p) t = p.add('dedupe', t);
