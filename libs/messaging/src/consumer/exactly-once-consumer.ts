@@ -723,8 +723,13 @@ export class ExactlyOnceConsumer {
       : '';
     const params = withOffset ? [this.group, ids, topic, partition, nextOffset] : [this.group, ids];
     const insert = `${position} INSERT INTO messaging_processed_events (group_id, event_id) SELECT $1, unnest($2::text[])`;
+    // Through the driver's client rather than qr.query: the unique violation is an expected
+    // outcome here, not one for TypeORM's error log (which would print every id of the chunk).
+    const client = (
+      qr as unknown as { databaseConnection: { query(sql: string, values: unknown[]): Promise<unknown> } }
+    ).databaseConnection;
     try {
-      await qr.query(insert, params);
+      await client.query(insert, params);
       return new Set(ids);
     } catch (err) {
       if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
