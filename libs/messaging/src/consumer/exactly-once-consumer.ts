@@ -16,7 +16,7 @@ import {
   Producer,
 } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, sleep } from '../failure';
+import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, errorCode, sleep } from '../failure';
 import { headerString, toKafkaHeaders } from '../headers';
 import { ConsumerMetrics, consumerMetrics } from '../messaging-metrics';
 import { insertOutboxRows } from '../outbox/outbox-rows';
@@ -120,12 +120,6 @@ const UNIQUE_VIOLATION = '23505';
 interface PoolEvents {
   on?: (event: 'error', listener: (err: Error) => void) => void;
   off?: (event: 'error', listener: (err: Error) => void) => void;
-}
-
-function sqlState(err: unknown): string | undefined {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  const code = e?.code ?? e?.driverError?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -732,7 +726,7 @@ export class ExactlyOnceConsumer {
       await client.query(insert, params);
       return new Set(ids);
     } catch (err) {
-      if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
+      if (errorCode(err) !== UNIQUE_VIOLATION) throw err;
     }
     await qr.rollbackTransaction();
     await qr.startTransaction();
