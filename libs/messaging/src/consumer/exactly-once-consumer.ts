@@ -94,6 +94,8 @@ interface TxResult {
   applied: number;
   duplicates: number;
   outputs: Array<{ topic: string; message: Message }>;
+  /** Ends this chunk's commit turn: call once its commit is complete (or failed), hooks included. */
+  endTurn: () => void;
 }
 
 /** An error with the index of the record whose handler threw it (undefined: not attributable). */
@@ -145,6 +147,7 @@ export class ExactlyOnceConsumer {
   private readonly metrics?: ConsumerMetrics;
   private readonly profile?: PhaseProfile;
   private readonly gate: StatementGate;
+  private lastTurn: Promise<void> = Promise.resolve();
   private consumer?: Consumer;
   private producer?: Producer;
   private readonly txProducers = new Map<string, Promise<Producer>>();
@@ -448,22 +451,26 @@ export class ExactlyOnceConsumer {
           size: chunk.length,
         };
         const result = await this.runTransaction(topic, partition, live, nextOffset, info);
-        if (this.mode === 'kafka-transaction') {
-          const since = this.now();
-          const committed = await this.commitKafkaTransaction(
-            topic,
-            partition,
-            result.outputs,
-            nextOffset,
-            info,
-            control,
-          );
-          if (since) this.profile?.add('commit', since);
-          // Lost the partition: the next owner finds these events as duplicates and sends their
-          // stored outputs with its own offsets.
-          if (!committed) return false;
-        } else {
-          await this.options.hooks?.afterPgCommit?.(info);
+        try {
+          if (this.mode === 'kafka-transaction') {
+            const since = this.now();
+            const committed = await this.commitKafkaTransaction(
+              topic,
+              partition,
+              result.outputs,
+              nextOffset,
+              info,
+              control,
+            );
+            if (since) this.profile?.add('commit', since);
+            // Lost the partition: the next owner finds these events as duplicates and sends their
+            // stored outputs with its own offsets.
+            if (!committed) return false;
+          } else {
+            await this.options.hooks?.afterPgCommit?.(info);
+          }
+        } finally {
+          result.endTurn();
         }
         this.metrics?.applied.inc(labels, result.applied);
         this.metrics?.duplicates.inc(labels, result.duplicates);
@@ -631,6 +638,7 @@ export class ExactlyOnceConsumer {
     let index: number | undefined;
     const p = this.profile;
     let release = () => {};
+    let endTurn: (() => void) | undefined;
     let t = this.now();
     try {
       // Checkout and BEGIN before the gate: an open transaction that has run nothing holds no
@@ -666,13 +674,15 @@ export class ExactlyOnceConsumer {
         outputs = await this.storeAndCollectOutputs(qr, order, scope.emitted);
       }
       if (p) t = p.add('flush', t);
+      endTurn = await this.commitTurn();
       await this.options.hooks?.beforePgCommit?.(info);
       release();
       await qr.commitTransaction();
       if (p) p.add('commit', t);
-      return { applied, duplicates: live.length - applied, outputs };
+      return { applied, duplicates: live.length - applied, outputs, endTurn };
     } catch (err) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      endTurn?.();
       throw new ChunkFailure(err, index);
     } finally {
       release();
@@ -734,6 +744,22 @@ export class ExactlyOnceConsumer {
       event_id: string;
     }>;
     return new Set(rows.map((r) => r.event_id));
+  }
+
+  /**
+   * Commits happen one after the other, in gate order: a chunk holding the gate waits here for the
+   * previous chunk's commit to be complete (PostgreSQL COMMIT, the Kafka transaction in that mode,
+   * the hooks) before it commits itself. Its statements still overlapped that commit; the order
+   * keeps each chunk's beforePgCommit … afterPgCommit span whole, as with one partition at a time.
+   * A turn ends on failure too (the chunk retries later, taking the gate again), so it can never
+   * wait on a chunk that waits for the gate.
+   */
+  private async commitTurn(): Promise<() => void> {
+    const previous = this.lastTurn;
+    let end!: () => void;
+    this.lastTurn = new Promise<void>((resolve) => (end = resolve));
+    await previous;
+    return end;
   }
 
   /** A timestamp for the profile, or 0n (falsy) when there is none. */
