@@ -48,13 +48,19 @@ function asErrorLike(err: unknown): ErrorLike {
   return err !== null && typeof err === 'object' ? err : {};
 }
 
+/** The error's `code` (a SQLSTATE, an errno, …), or the driver error's under a TypeORM error. */
+export function errorCode(err: unknown): string | undefined {
+  const e = asErrorLike(err);
+  // TypeORM copies the driver error's fields onto QueryFailedError; read both to be safe.
+  const driver = asErrorLike(e.driverError);
+  return typeof e.code === 'string' ? e.code : typeof driver.code === 'string' ? driver.code : undefined;
+}
+
 export function classifyError(err: unknown): Failure {
   const e = asErrorLike(err);
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (err instanceof PermanentError) return { kind: 'permanent', code: err.code, message };
-  // TypeORM copies the driver error's fields onto QueryFailedError; read both to be safe.
-  const driver = asErrorLike(e.driverError);
-  const rawCode = typeof e.code === 'string' ? e.code : typeof driver.code === 'string' ? driver.code : undefined;
+  const rawCode = errorCode(err);
   if (rawCode && /^[0-9A-Z]{5}$/.test(rawCode)) {
     if (TRANSIENT_SQLSTATES.has(rawCode) || rawCode.startsWith('08'))
       return { kind: 'transient', code: rawCode, message };

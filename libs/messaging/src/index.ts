@@ -11,3 +11,4 @@ export * from './consumer/exactly-once-context';
 export * from './consumer/exactly-once-consumer';
 export * from './consumer/exactly-once.strategy';
 export * from './serde';
+export * from './consumer/phase-profile';

@@ -58,6 +58,11 @@ export interface EventCodec {
   encode(topic: string, event: AnyEvent): Promise<Buffer>;
   /** Throws PermanentError ('UNDECODABLE' or 'SCHEMA_INVALID') for bytes that are not a contract event. */
   decode(topic: string, value: Buffer): Promise<AnyEvent>;
+  /**
+   * Optional fast path: the decoded event when it needs no I/O (its writer schema is cached),
+   * undefined otherwise (the caller then uses decode). Throws what decode throws.
+   */
+  decodeCached?(topic: string, value: Buffer): AnyEvent | undefined;
 }
 
 /** Injection token of the process's EventCodec. */

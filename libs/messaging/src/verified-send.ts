@@ -12,7 +12,8 @@ import { Admin, Kafka, Message, Partitioners, PartitionMetadata, RecordMetadata 
 export class VerifiedSend {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly metadata = new Map<string, { partitions: PartitionMetadata[]; at: number }>();
-  private admin?: Admin;
+  /** Shared by concurrent callers (partitions consumed concurrently), so only one admin connects. */
+  private admin?: Promise<Admin>;
 
   constructor(
     private readonly kafka: Kafka,
@@ -57,18 +58,21 @@ export class VerifiedSend {
   }
 
   async close(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
+    const admin = await this.admin?.catch(() => undefined);
     this.admin = undefined;
+    await admin?.disconnect().catch(() => undefined);
   }
 
   private async partitionsOf(topic: string): Promise<PartitionMetadata[]> {
     const cached = this.metadata.get(topic);
     if (cached && Date.now() - cached.at < this.metadataTtlMs) return cached.partitions;
     if (!this.admin) {
-      this.admin = this.kafka.admin();
-      await this.admin.connect();
+      const admin = this.kafka.admin();
+      this.admin = admin.connect().then(() => admin);
+      // A failed connect is tried again by the next call.
+      this.admin.catch(() => (this.admin = undefined));
     }
-    const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    const { topics } = await (await this.admin).fetchTopicMetadata({ topics: [topic] });
     const partitions = topics[0]?.partitions ?? [];
     if (partitions.length === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
     this.metadata.set(topic, { partitions, at: Date.now() });

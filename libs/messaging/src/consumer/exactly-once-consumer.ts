@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnyEvent } from '@paystream/contracts';
+import type { AnyEvent, EventType } from '@paystream/contracts';
 import { dlqTopic } from '@paystream/contracts';
 import type { JsonLogger, Metrics } from '@paystream/observability';
 import { withCorrelationId } from '@paystream/observability';
@@ -16,7 +16,7 @@ import {
   Producer,
 } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, sleep } from '../failure';
+import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, errorCode, sleep } from '../failure';
 import { headerString, toKafkaHeaders } from '../headers';
 import { ConsumerMetrics, consumerMetrics } from '../messaging-metrics';
 import { insertOutboxRows } from '../outbox/outbox-rows';
@@ -25,6 +25,8 @@ import { EventCodec, EventOrigin, PermanentError } from '../ports';
 import { ChunkScope, EmittedRecord } from './chunk-scope';
 import { sendToDeadLetter } from './dead-letter';
 import { ExactlyOnceContext } from './exactly-once-context';
+import type { PhaseProfile } from './phase-profile';
+import { StatementGate } from './statement-gate';
 
 export type ConsumerMode = 'database' | 'kafka-transaction';
 
@@ -53,9 +55,16 @@ export interface ExactlyOnceConsumerOptions {
   group: string;
   topics: string[];
   handler: EventHandler;
+  /**
+   * The event types this group's handler is interested in (default: all). A record whose `type`
+   * header names another type is skipped before decoding: no handler call, no dedupe row, no DLQ
+   * even if its body is broken; its offset moves with the chunk's transaction. A record without a
+   * `type` header is decoded and skipped the same way if its decoded type is not listed.
+   */
+  acceptTypes?: readonly EventType[];
   /** 'database' (default): emits go to the outbox in the batch transaction. */
   mode?: ConsumerMode;
-  /** Records per PostgreSQL transaction. Default 500. */
+  /** Records per PostgreSQL transaction (a fetched batch is cut into chunks of this size). Default 2000. */
   maxBatchSize?: number;
   /** Where a group without stored offsets starts. Default true (an event log is read from its start). */
   fromBeginning?: boolean;
@@ -70,6 +79,8 @@ export interface ExactlyOnceConsumerOptions {
   metrics?: Metrics;
   logger?: Pick<JsonLogger, 'event'>;
   hooks?: ConsumerHooks;
+  /** Collects wall time per chunk phase (benchmarks, diagnosis); off by default. */
+  profile?: PhaseProfile;
 }
 
 interface Decoded {
@@ -83,6 +94,8 @@ interface TxResult {
   applied: number;
   duplicates: number;
   outputs: Array<{ topic: string; message: Message }>;
+  /** Ends this chunk's commit turn: call once its commit is complete (or failed), hooks included. */
+  endTurn: () => void;
 }
 
 /** An error with the index of the record whose handler threw it (undefined: not attributable). */
@@ -99,6 +112,16 @@ interface BatchControl {
   isRunning(): boolean;
   isStale(): boolean;
   heartbeat(): Promise<void>;
+}
+
+/** README (performance): per-chunk costs are amortised by then; larger chunks hold locks longer. */
+export const DEFAULT_MAX_BATCH_SIZE = 2000;
+
+const UNIQUE_VIOLATION = '23505';
+
+interface PoolEvents {
+  on?: (event: 'error', listener: (err: Error) => void) => void;
+  off?: (event: 'error', listener: (err: Error) => void) => void;
 }
 
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -120,7 +143,11 @@ export class ExactlyOnceConsumer {
   private readonly mode: ConsumerMode;
   private readonly maxBatchSize: number;
   private readonly instanceId: string;
+  private readonly accepted?: ReadonlySet<string>;
   private readonly metrics?: ConsumerMetrics;
+  private readonly profile?: PhaseProfile;
+  private readonly gate: StatementGate;
+  private lastTurn: Promise<void> = Promise.resolve();
   private consumer?: Consumer;
   private producer?: Producer;
   private readonly txProducers = new Map<string, Promise<Producer>>();
@@ -134,8 +161,11 @@ export class ExactlyOnceConsumer {
   constructor(private readonly options: ExactlyOnceConsumerOptions) {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.mode = options.mode ?? 'database';
-    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 500);
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
     this.instanceId = options.instanceId ?? randomUUID();
+    if (options.acceptTypes) this.accepted = new Set(options.acceptTypes);
+    this.profile = options.profile;
+    this.gate = new StatementGate(options.partitionsConsumedConcurrently ?? 1);
     this.kafka = new Kafka({
       ...options.kafkaConfig,
       clientId: `${options.kafkaConfig.clientId ?? 'paystream'}-${options.group}`,
@@ -143,10 +173,13 @@ export class ExactlyOnceConsumer {
     if (options.metrics) this.metrics = consumerMetrics(options.metrics);
     // A pool 'error' (an idle connection killed by the server) must never crash the process: the
     // next query gets a fresh connection and a failed one is retried as a transient error.
-    const pool = (
-      options.dataSource.driver as unknown as { master?: { on?: (e: string, f: (err: Error) => void) => void } }
-    ).master;
-    pool?.on?.('error', (err) => this.log('warn', 'postgres pool error', { error: err.message }));
+    this.pool()?.on?.('error', this.onPoolError);
+  }
+
+  private readonly onPoolError = (err: Error) => this.log('warn', 'postgres pool error', { error: err.message });
+
+  private pool(): PoolEvents | undefined {
+    return (this.options.dataSource.driver as unknown as { master?: PoolEvents }).master;
   }
 
   private get group(): string {
@@ -193,7 +226,9 @@ export class ExactlyOnceConsumer {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      // One more partition than may run statements at once: its chunk decodes, or commits, while
+      // the others hold the statement gate (StatementGate: never two handlers more than asked for).
+      partitionsConsumedConcurrently: (this.options.partitionsConsumedConcurrently ?? 1) + 1,
       eachBatch: (payload) => this.eachBatch(payload),
     });
     this.log('log', 'consumer started', { topics: this.options.topics, mode: this.mode, instance: this.instanceId });
@@ -210,6 +245,8 @@ export class ExactlyOnceConsumer {
       await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
     this.txProducers.clear();
     await this.verified?.close();
+    // Several consumers may share one DataSource (tools, benchmarks): leave its pool as found.
+    this.pool()?.off?.('error', this.onPoolError);
     this.log('log', 'consumer stopped');
   }
 
@@ -329,6 +366,7 @@ export class ExactlyOnceConsumer {
       this.reached(topic, partition, nextOffset);
       // A failed heartbeat means the group is rebalancing: leave the rest of the batch to
       // whoever owns the partition next instead of holding the rebalance up.
+      const beat = this.now();
       const alive = await heartbeat().then(
         () => true,
         (err: unknown) => {
@@ -336,12 +374,15 @@ export class ExactlyOnceConsumer {
           return false;
         },
       );
+      if (beat) this.profile?.add('kafka', beat);
       if (!alive) break;
     }
     if (committed !== undefined && this.mode === 'database' && control.isRunning() && !control.isStale()) {
       // Once per fetched batch: a hint for tools that read Kafka's committed offsets (PostgreSQL
-      // holds the truth), and never for a partition this member no longer owns.
-      await this.consumer
+      // holds the truth), and never for a partition this member no longer owns. Not awaited: the
+      // next batch need not wait for the coordinator's answer (requests on one connection keep
+      // their order, so a partition's hints never go backwards; a lost one is only a stale hint).
+      void this.consumer
         ?.commitOffsets([{ topic, partition, offset: String(committed) }])
         .catch((err: unknown) => this.log('debug', 'offset hint not committed', { error: String(err) }));
     }
@@ -394,7 +435,13 @@ export class ExactlyOnceConsumer {
       if (!control.isRunning() || control.isStale()) return false;
       let live: Decoded[] = [];
       try {
-        decoded ??= await this.decodeAll(topic, partition, chunk, excluded);
+        if (!decoded) {
+          const since = this.now();
+          const all = await this.decodeAll(topic, partition, chunk, excluded);
+          if (since) this.profile?.add('decode', since);
+          decoded = all.decoded;
+          if (all.skipped > 0) this.metrics?.skipped.inc(labels, all.skipped);
+        }
         live = decoded.filter((d) => !excluded.has(d.index));
         const info: ChunkInfo = {
           topic,
@@ -404,20 +451,26 @@ export class ExactlyOnceConsumer {
           size: chunk.length,
         };
         const result = await this.runTransaction(topic, partition, live, nextOffset, info);
-        if (this.mode === 'kafka-transaction') {
-          const committed = await this.commitKafkaTransaction(
-            topic,
-            partition,
-            result.outputs,
-            nextOffset,
-            info,
-            control,
-          );
-          // Lost the partition: the next owner finds these events as duplicates and sends their
-          // stored outputs with its own offsets.
-          if (!committed) return false;
-        } else {
-          await this.options.hooks?.afterPgCommit?.(info);
+        try {
+          if (this.mode === 'kafka-transaction') {
+            const since = this.now();
+            const committed = await this.commitKafkaTransaction(
+              topic,
+              partition,
+              result.outputs,
+              nextOffset,
+              info,
+              control,
+            );
+            if (since) this.profile?.add('commit', since);
+            // Lost the partition: the next owner finds these events as duplicates and sends their
+            // stored outputs with its own offsets.
+            if (!committed) return false;
+          } else {
+            await this.options.hooks?.afterPgCommit?.(info);
+          }
+        } finally {
+          result.endTurn();
         }
         this.metrics?.applied.inc(labels, result.applied);
         this.metrics?.duplicates.inc(labels, result.duplicates);
@@ -486,20 +539,38 @@ export class ExactlyOnceConsumer {
     return this.processChunk(topic, partition, [], nextOffset, control);
   }
 
-  /** Decodes every record; undecodable or schema-invalid ones go to the DLQ right away. */
+  /**
+   * Decodes every record the group accepts; undecodable or schema-invalid ones go to the DLQ right
+   * away. Records of types the group does not accept (acceptTypes) are left out: `skipped`.
+   */
   private async decodeAll(
     topic: string,
     partition: number,
     chunk: KafkaMessage[],
     excluded: Set<number>,
-  ): Promise<Decoded[]> {
+  ): Promise<{ decoded: Decoded[]; skipped: number }> {
     const out: Decoded[] = [];
+    let skipped = 0;
     for (let index = 0; index < chunk.length; index++) {
       if (excluded.has(index)) continue;
       const message = chunk[index];
+      // The type header (DESIGN.md §4) lets a group pass over what it never handles without
+      // paying for the decode; the offset still moves with the chunk's transaction.
+      const headerType = this.accepted && headerString(message.headers, 'type');
+      if (headerType && !this.accepted.has(headerType)) {
+        skipped++;
+        continue;
+      }
       try {
         if (!message.value) throw new PermanentError('UNDECODABLE', 'record has no value');
-        const event = await this.options.codec.decode(topic, message.value);
+        // Synchronous when the schema is cached: no promise (and async-hook work) per record.
+        const event =
+          this.options.codec.decodeCached?.(topic, message.value) ??
+          (await this.options.codec.decode(topic, message.value));
+        if (this.accepted && !this.accepted.has(event.type)) {
+          skipped++;
+          continue;
+        }
         const eventId = event.eventId || headerString(message.headers, 'eventId');
         if (!eventId) throw new PermanentError('SCHEMA_INVALID', 'event has no eventId');
         out.push({ index, message, event, eventId });
@@ -517,7 +588,7 @@ export class ExactlyOnceConsumer {
         excluded.add(index);
       }
     }
-    return out;
+    return { decoded: out, skipped };
   }
 
   private async deadLetter(
@@ -565,43 +636,21 @@ export class ExactlyOnceConsumer {
   ): Promise<TxResult> {
     const qr = this.options.dataSource.createQueryRunner();
     let index: number | undefined;
+    const p = this.profile;
+    let release = () => {};
+    let endTurn: (() => void) | undefined;
+    let t = this.now();
     try {
+      // Checkout and BEGIN before the gate: an open transaction that has run nothing holds no
+      // locks, and its round trip overlaps the statements of the transaction holding the gate.
       await qr.connect();
       await qr.startTransaction();
+      if (p) t = p.add('begin', t);
+      release = await this.gate.acquire();
+      if (p) t = this.now();
       const scope = new ChunkScope(qr.manager, this.options.codec, this.mode === 'kafka-transaction');
-      // One statement decides which events are new for this group (the primary key makes a
-      // concurrent owner of the same partition, during a rebalance, wait for our commit and then
-      // see them as duplicates) and, in database mode, moves the stored offset in the same
-      // transaction. Writing the offset first saves a round trip per chunk; it commits or rolls
-      // back with everything else. GREATEST: a slower former owner never moves it backwards.
-      const fresh = new Set<string>();
-      const ids = live.map((d) => d.eventId);
-      if (this.mode === 'database') {
-        const rows = (await qr.query(
-          `WITH position AS (
-             INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
-             VALUES ($1, $3, $4, $5)
-             ON CONFLICT (group_id, topic, partition) DO UPDATE
-               SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset),
-                   updated_at = now()
-           )
-           INSERT INTO messaging_processed_events (group_id, event_id)
-           SELECT $1, unnest($2::text[])
-           ON CONFLICT DO NOTHING
-           RETURNING event_id`,
-          [this.group, ids, topic, partition, nextOffset],
-        )) as Array<{ event_id: string }>;
-        for (const r of rows) fresh.add(r.event_id);
-      } else if (ids.length > 0) {
-        const rows = (await qr.query(
-          `INSERT INTO messaging_processed_events (group_id, event_id)
-           SELECT $1, unnest($2::text[])
-           ON CONFLICT DO NOTHING
-           RETURNING event_id`,
-          [this.group, ids],
-        )) as Array<{ event_id: string }>;
-        for (const r of rows) fresh.add(r.event_id);
-      }
+      const fresh = await this.insertDedupeRows(qr, live, topic, partition, nextOffset);
+      if (p) t = p.add('dedupe', t);
       const order: Array<{ d: Decoded; isNew: boolean }> = [];
       let applied = 0;
       for (const d of live) {
@@ -616,6 +665,7 @@ export class ExactlyOnceConsumer {
         applied++;
       }
       index = undefined;
+      if (p) t = p.add('handlers', t);
       await scope.runFlushes();
       let outputs: TxResult['outputs'] = [];
       if (this.mode === 'database') {
@@ -623,15 +673,98 @@ export class ExactlyOnceConsumer {
       } else {
         outputs = await this.storeAndCollectOutputs(qr, order, scope.emitted);
       }
+      if (p) t = p.add('flush', t);
+      endTurn = await this.commitTurn();
       await this.options.hooks?.beforePgCommit?.(info);
+      release();
       await qr.commitTransaction();
-      return { applied, duplicates: live.length - applied, outputs };
+      if (p) p.add('commit', t);
+      return { applied, duplicates: live.length - applied, outputs, endTurn };
     } catch (err) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      endTurn?.();
       throw new ChunkFailure(err, index);
     } finally {
+      release();
       await qr.release().catch(() => undefined);
     }
+  }
+
+  /**
+   * Writes the chunk's dedupe rows (and, in database mode, its next offset) and returns the
+   * eventIds that are new for this group. The primary key (group, eventId) decides: a concurrent
+   * owner of the same partition during a rebalance waits for our commit and then sees duplicates.
+   *
+   * Duplicates are rare (a relay that crashed between publish and mark, a rebalance), so the
+   * first try is a plain multi-row INSERT, about a third cheaper for PostgreSQL than
+   * `ON CONFLICT DO NOTHING RETURNING` and with nothing to send back. A unique violation (23505)
+   * means some row exists already: the transaction, which has run nothing else yet, is rolled
+   * back and the conflict-aware statement tells which events are new. A second copy of one
+   * eventId within the chunk is left out of the statement and counts as a duplicate (`fresh` has
+   * it once).
+   *
+   * The offset is upserted in the same statement (one round trip less per chunk); it commits or
+   * rolls back with everything else. GREATEST: a slower former owner never moves it backwards.
+   */
+  private async insertDedupeRows(
+    qr: QueryRunner,
+    live: Decoded[],
+    topic: string,
+    partition: number,
+    nextOffset: number,
+  ): Promise<Set<string>> {
+    const ids = [...new Set(live.map((d) => d.eventId))];
+    const withOffset = this.mode === 'database';
+    if (!withOffset && ids.length === 0) return new Set();
+    const position = withOffset
+      ? `WITH position AS (
+           INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
+           VALUES ($1, $3, $4, $5)
+           ON CONFLICT (group_id, topic, partition) DO UPDATE
+             SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset),
+                 updated_at = now()
+         )`
+      : '';
+    const params = withOffset ? [this.group, ids, topic, partition, nextOffset] : [this.group, ids];
+    const insert = `${position} INSERT INTO messaging_processed_events (group_id, event_id) SELECT $1, unnest($2::text[])`;
+    // Through the driver's client rather than qr.query: the unique violation is an expected
+    // outcome here, not one for TypeORM's error log (which would print every id of the chunk).
+    const client = (
+      qr as unknown as { databaseConnection: { query(sql: string, values: unknown[]): Promise<unknown> } }
+    ).databaseConnection;
+    try {
+      await client.query(insert, params);
+      return new Set(ids);
+    } catch (err) {
+      if (errorCode(err) !== UNIQUE_VIOLATION) throw err;
+    }
+    await qr.rollbackTransaction();
+    await qr.startTransaction();
+    const rows = (await qr.query(`${insert} ON CONFLICT DO NOTHING RETURNING event_id`, params)) as Array<{
+      event_id: string;
+    }>;
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /**
+   * Commits happen one after the other, in gate order: a chunk holding the gate waits here for the
+   * previous chunk's commit to be complete (PostgreSQL COMMIT, the Kafka transaction in that mode,
+   * the hooks) before it commits itself. Its statements still overlapped that commit; the order
+   * keeps each chunk's beforePgCommit … afterPgCommit span whole, as with one partition at a time.
+   * A turn ends on failure too (the chunk retries later, taking the gate again), so it can never
+   * wait on a chunk that waits for the gate.
+   */
+  private async commitTurn(): Promise<() => void> {
+    const previous = this.lastTurn;
+    let end!: () => void;
+    this.lastTurn = new Promise<void>((resolve) => (end = resolve));
+    await previous;
+    return end;
+  }
+
+  /** A timestamp for the profile, or 0n (falsy) when there is none. */
+  private now(): bigint {
+    return this.profile ? process.hrtime.bigint() : 0n;
   }
 
   private context(d: Decoded, topic: string, partition: number, scope: ChunkScope): ExactlyOnceContext {

@@ -46,6 +46,8 @@ export class SchemaRegistryCodec implements EventCodec {
   /** subject → id of the current schema under that subject. */
   private readonly subjectIds = new Map<string, Promise<number>>();
   private readonly writers = new Map<number, Promise<WriterEntry>>();
+  /** The writers loaded so far, for the synchronous path (no promise per record). */
+  private readonly loadedWriters = new Map<number, WriterEntry>();
   private readonly counts = { registrations: 0, schemaLookups: 0 };
 
   private constructor(
@@ -111,14 +113,26 @@ export class SchemaRegistryCodec implements EventCodec {
   }
 
   async decode(topic: string, value: Buffer): Promise<AnyEvent> {
-    const header = readWireHeader(value);
-    if (!header) throw new PermanentError('UNDECODABLE', 'not in the Confluent wire format (magic byte 0, schema id)');
-    const writer = await this.writer(header.schemaId);
+    const schemaId = wireSchemaId(value);
+    return this.decodeWith(topic, value, schemaId, await this.writer(schemaId));
+  }
+
+  /**
+   * decode() without a promise when the writer schema was seen before (after warm-up, always);
+   * undefined when it needs the registry (then call decode). Throws what decode throws.
+   */
+  decodeCached(topic: string, value: Buffer): AnyEvent | undefined {
+    const schemaId = wireSchemaId(value);
+    const writer = this.loadedWriters.get(schemaId);
+    return writer && this.decodeWith(topic, value, schemaId, writer);
+  }
+
+  private decodeWith(topic: string, value: Buffer, schemaId: number, writer: WriterEntry): AnyEvent {
     let decoded: unknown;
     try {
       decoded = writer.reader.fromBuffer(value.subarray(WIRE_HEADER_BYTES), writer.resolver);
     } catch (err) {
-      throw new PermanentError('UNDECODABLE', `body does not match schema ${header.schemaId}: ${errorText(err)}`);
+      throw new PermanentError('UNDECODABLE', `body does not match schema ${schemaId}: ${errorText(err)}`);
     }
     const event = toPlain(decoded) as AnyEvent;
     if (event.type !== writer.type) {
@@ -170,7 +184,10 @@ export class SchemaRegistryCodec implements EventCodec {
     let entry = this.writers.get(schemaId);
     if (!entry) {
       entry = this.loadWriter(schemaId);
-      entry.catch(() => this.writers.delete(schemaId));
+      entry.then(
+        (loaded) => this.loadedWriters.set(schemaId, loaded),
+        () => this.writers.delete(schemaId),
+      );
       this.writers.set(schemaId, entry);
     }
     return entry;
@@ -204,6 +221,12 @@ export class SchemaRegistryCodec implements EventCodec {
       return { type, reader: writerType };
     }
   }
+}
+
+function wireSchemaId(value: Buffer): number {
+  const header = readWireHeader(value);
+  if (!header) throw new PermanentError('UNDECODABLE', 'not in the Confluent wire format (magic byte 0, schema id)');
+  return header.schemaId;
 }
 
 /** On a contract topic, only the event types the contract puts there (DESIGN.md §3). */
