@@ -8,6 +8,7 @@ export interface ConsumerMetrics {
   consumed: Counter<GT>;
   applied: Counter<GT>;
   duplicates: Counter<GT>;
+  skipped: Counter<GT>;
   dlq: Counter<GT>;
   retries: Counter<GT>;
   unknownErrors: Counter<GT>;
@@ -24,6 +25,11 @@ export function consumerMetrics(metrics: Metrics): ConsumerMetrics {
     duplicates: metrics.counter(
       'messaging_consumer_duplicates_total',
       'Events skipped because (group, eventId) was already applied',
+      gt,
+    ),
+    skipped: metrics.counter(
+      'messaging_consumer_skipped_total',
+      'Records of event types the group does not accept (acceptTypes), passed over undecoded',
       gt,
     ),
     dlq: metrics.counter('messaging_consumer_dlq_total', 'Records sent to the dead-letter topic', gt),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnyEvent } from '@paystream/contracts';
+import type { AnyEvent, EventType } from '@paystream/contracts';
 import { dlqTopic } from '@paystream/contracts';
 import type { JsonLogger, Metrics } from '@paystream/observability';
 import { withCorrelationId } from '@paystream/observability';
@@ -53,6 +53,13 @@ export interface ExactlyOnceConsumerOptions {
   group: string;
   topics: string[];
   handler: EventHandler;
+  /**
+   * The event types this group's handler is interested in (default: all). A record whose `type`
+   * header names another type is skipped before decoding: no handler call, no dedupe row, no DLQ
+   * even if its body is broken; its offset moves with the chunk's transaction. A record without a
+   * `type` header is decoded and skipped the same way if its decoded type is not listed.
+   */
+  acceptTypes?: readonly EventType[];
   /** 'database' (default): emits go to the outbox in the batch transaction. */
   mode?: ConsumerMode;
   /** Records per PostgreSQL transaction. Default 500. */
@@ -120,6 +127,7 @@ export class ExactlyOnceConsumer {
   private readonly mode: ConsumerMode;
   private readonly maxBatchSize: number;
   private readonly instanceId: string;
+  private readonly accepted?: ReadonlySet<string>;
   private readonly metrics?: ConsumerMetrics;
   private consumer?: Consumer;
   private producer?: Producer;
@@ -136,6 +144,7 @@ export class ExactlyOnceConsumer {
     this.mode = options.mode ?? 'database';
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 500);
     this.instanceId = options.instanceId ?? randomUUID();
+    if (options.acceptTypes) this.accepted = new Set(options.acceptTypes);
     this.kafka = new Kafka({
       ...options.kafkaConfig,
       clientId: `${options.kafkaConfig.clientId ?? 'paystream'}-${options.group}`,
@@ -394,7 +403,11 @@ export class ExactlyOnceConsumer {
       if (!control.isRunning() || control.isStale()) return false;
       let live: Decoded[] = [];
       try {
-        decoded ??= await this.decodeAll(topic, partition, chunk, excluded);
+        if (!decoded) {
+          const all = await this.decodeAll(topic, partition, chunk, excluded);
+          decoded = all.decoded;
+          if (all.skipped > 0) this.metrics?.skipped.inc(labels, all.skipped);
+        }
         live = decoded.filter((d) => !excluded.has(d.index));
         const info: ChunkInfo = {
           topic,
@@ -486,20 +499,35 @@ export class ExactlyOnceConsumer {
     return this.processChunk(topic, partition, [], nextOffset, control);
   }
 
-  /** Decodes every record; undecodable or schema-invalid ones go to the DLQ right away. */
+  /**
+   * Decodes every record the group accepts; undecodable or schema-invalid ones go to the DLQ right
+   * away. Records of types the group does not accept (acceptTypes) are left out: `skipped`.
+   */
   private async decodeAll(
     topic: string,
     partition: number,
     chunk: KafkaMessage[],
     excluded: Set<number>,
-  ): Promise<Decoded[]> {
+  ): Promise<{ decoded: Decoded[]; skipped: number }> {
     const out: Decoded[] = [];
+    let skipped = 0;
     for (let index = 0; index < chunk.length; index++) {
       if (excluded.has(index)) continue;
       const message = chunk[index];
+      // The type header (DESIGN.md §4) lets a group pass over what it never handles without
+      // paying for the decode; the offset still moves with the chunk's transaction.
+      const headerType = this.accepted && headerString(message.headers, 'type');
+      if (headerType && !this.accepted.has(headerType)) {
+        skipped++;
+        continue;
+      }
       try {
         if (!message.value) throw new PermanentError('UNDECODABLE', 'record has no value');
         const event = await this.options.codec.decode(topic, message.value);
+        if (this.accepted && !this.accepted.has(event.type)) {
+          skipped++;
+          continue;
+        }
         const eventId = event.eventId || headerString(message.headers, 'eventId');
         if (!eventId) throw new PermanentError('SCHEMA_INVALID', 'event has no eventId');
         out.push({ index, message, event, eventId });
@@ -517,7 +545,7 @@ export class ExactlyOnceConsumer {
         excluded.add(index);
       }
     }
-    return out;
+    return { decoded: out, skipped };
   }
 
   private async deadLetter(

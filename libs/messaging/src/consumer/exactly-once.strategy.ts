@@ -61,6 +61,8 @@ export interface ExactlyOnceConsumerStrategyOptions {
   group: string;
   topics: string[];
   mode?: ExactlyOnceConsumerOptions['mode'];
+  /** See ExactlyOnceConsumerOptions.acceptTypes: the event types this group's handlers handle. */
+  acceptTypes?: ExactlyOnceConsumerOptions['acceptTypes'];
   maxBatchSize?: number;
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
