@@ -3,7 +3,7 @@ import { ExactlyOnceContext, PermanentError } from '@paystream/messaging';
 import type { EntityManager } from 'typeorm';
 import { JournalEntry, UnbalancedEntryError, assertBalanced } from '../domain/journal';
 import { minorOf, postingLinesOf, timeOf } from '../apply-payment-events/event-terms';
-import { OutcomeRow, RefusalRow, insertEntries, insertOutcomes, insertRefusals } from '../persistence/journal.writer';
+import { OutcomeRow, RefusalRow, insertReplayed } from '../persistence/journal.writer';
 
 type RebuildContext = Pick<ExactlyOnceContext, 'deferUntilCommit' | 'batchState'>;
 
@@ -21,9 +21,11 @@ class RebuildBatch {
   async flush(manager: EntityManager): Promise<void> {
     // Balances are not touched here: they are summed once from the postings at the end, so
     // concurrent partitions never contend on hot account rows.
-    await insertEntries(manager, [...this.entries.values()], true);
-    await insertOutcomes(manager, this.outcomes);
-    await insertRefusals(manager, this.refusals);
+    await insertReplayed(manager, {
+      entries: [...this.entries.values()],
+      outcomes: this.outcomes,
+      refusals: this.refusals,
+    });
   }
 }
 
