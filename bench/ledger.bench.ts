@@ -404,6 +404,10 @@ async function main(): Promise<void> {
       },
       ratios: {
         rebuildVsRawConsume: Number((rebuild.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
+        // Each rebuild sample against the raw sample taken just before it (same round).
+        rebuildVsRawConsumePerRound: rebuilds.map((b, i) =>
+          Number((b.eventsPerSecond / raws[i].eventsPerSecond).toFixed(3)),
+        ),
         rebuildVsRawConsumeWithAvroDecode: Number((rebuild.eventsPerSecond / rawDecode.eventsPerSecond).toFixed(3)),
         liveApplyVsRawConsume: Number((live.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
       },
