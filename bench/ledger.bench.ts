@@ -8,6 +8,7 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PaymentEvent } from '@paystream/contracts';
@@ -261,6 +262,7 @@ interface RebuildResult {
   events: number;
   seconds: number;
   eventsPerSecond: number;
+  finalizeSeconds: number;
   matches: boolean;
   rebuilt: { entries: number };
 }
@@ -298,6 +300,7 @@ async function cleanUp(admin: Admin, topics: string[], databases: string[]): Pro
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0];
   const admin = kafka.admin();
   await admin.connect();
   const created: string[] = [topic, env.LEDGER_RESULTS_TOPIC];
@@ -365,7 +368,9 @@ async function main(): Promise<void> {
       const b = await runRebuild();
       rebuilds.push(b);
       databases.push(b.database);
-      log(`rebuild: ${b.eventsPerSecond} events/s, checksums ${b.matches ? 'match' : 'DIFFER'}`);
+      log(
+        `rebuild: ${b.eventsPerSecond} events/s (then ${b.finalizeSeconds.toFixed(2)} s to finalize), checksums ${b.matches ? 'match' : 'DIFFER'}`,
+      );
     }
     log('raw consumer with Avro decoding (same topic)');
     const rawDecode = await rawConsume(totalEvents, 'decode', codec);
@@ -385,6 +390,7 @@ async function main(): Promise<void> {
         rebuildEvents: rebuild.events,
         rebuildEventsPerSecond: rebuild.eventsPerSecond,
         rebuildSecondsIncludingGroupJoin: rebuild.seconds,
+        rebuildFinalizeSeconds: rebuild.finalizeSeconds,
         rebuildChecksumMatches: rebuilds.every((b) => b.matches),
         rebuildSamplesEventsPerSecond: rebuilds.map((b) => b.eventsPerSecond),
         rawConsumeSamplesEventsPerSecond: raws.map((r) => r.eventsPerSecond),
@@ -392,9 +398,16 @@ async function main(): Promise<void> {
         rawConsumeEventsPerSecond: raw.eventsPerSecond,
         rawConsumeEvents: raw.events,
         rawConsumeWithAvroDecodeEventsPerSecond: rawDecode.eventsPerSecond,
+        // The host is shared: the 1-minute load average when the run started and when it ended.
+        loadAverageAtStart: Number(loadAtStart.toFixed(2)),
+        loadAverageAtEnd: Number(loadavg()[0].toFixed(2)),
       },
       ratios: {
         rebuildVsRawConsume: Number((rebuild.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
+        // Each rebuild sample against the raw sample taken just before it (same round).
+        rebuildVsRawConsumePerRound: rebuilds.map((b, i) =>
+          Number((b.eventsPerSecond / raws[i].eventsPerSecond).toFixed(3)),
+        ),
         rebuildVsRawConsumeWithAvroDecode: Number((rebuild.eventsPerSecond / rawDecode.eventsPerSecond).toFixed(3)),
         liveApplyVsRawConsume: Number((live.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
       },

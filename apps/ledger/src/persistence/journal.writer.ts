@@ -71,25 +71,13 @@ export async function alreadyDecided(sql: Sql, paymentIds: readonly string[]): P
   return found.map((r) => r.payment_id);
 }
 
-/**
- * Multi-row inserts (one statement per table, whatever the batch size): the rebuild's speed.
- * `skipExisting`: an entry whose payment already has one is left out (with its postings), for
- * a replay that may meet two settlement records of one payment.
- */
-export async function insertEntries(sql: Sql, all: readonly JournalEntry[], skipExisting = false): Promise<void> {
-  if (!all.length) return;
-  const inserted = await rows<{ id: string }>(
-    sql,
-    `INSERT INTO journal_entries (id, payment_id, posted_at)
-     SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[])
-     ${skipExisting ? 'ON CONFLICT DO NOTHING RETURNING id' : ''}`,
-    [all.map((e) => e.id), all.map((e) => e.paymentId), all.map((e) => e.postedAt.toISOString())],
-  );
-  let entries = all;
-  if (skipExisting && inserted.length !== all.length) {
-    const kept = new Set(inserted.map((r) => r.id));
-    entries = all.filter((e) => kept.has(e.id));
-  }
+/** The columns of journal entry rows, as arrays for `unnest` (one statement, any batch size). */
+function entryColumns(entries: readonly JournalEntry[]): unknown[] {
+  return [entries.map((e) => e.id), entries.map((e) => e.paymentId), entries.map((e) => e.postedAt.toISOString())];
+}
+
+/** The columns of the entries' posting rows (each booked at its entry's time), for `unnest`. */
+function postingColumns(entries: readonly JournalEntry[]): unknown[] {
   const entryIds: string[] = [];
   const seqs: number[] = [];
   const accounts: string[] = [];
@@ -107,10 +95,82 @@ export async function insertEntries(sql: Sql, all: readonly JournalEntry[], skip
       times.push(at);
     });
   }
+  return [entryIds, seqs, accounts, amounts, currencies, times];
+}
+
+function refusalColumns(refusals: readonly RefusalRow[]): unknown[] {
+  return [
+    refusals.map((r) => r.paymentId),
+    refusals.map((r) => r.reason),
+    refusals.map((r) => r.debtorAccountId),
+    refusals.map((r) => r.creditorAccountId),
+    refusals.map((r) => r.amount.toString()),
+    refusals.map((r) => r.currency),
+    refusals.map((r) => r.refusedAt.toISOString()),
+  ];
+}
+
+function outcomeColumns(outcomes: readonly OutcomeRow[]): unknown[] {
+  return [
+    outcomes.map((o) => o.paymentId),
+    outcomes.map((o) => o.status),
+    outcomes.map((o) => o.reason),
+    outcomes.map((o) => o.eventId),
+    outcomes.map((o) => o.occurredAt.toISOString()),
+  ];
+}
+
+const ENTRY_ROWS = (p: number) => `unnest($${p}::uuid[], $${p + 1}::varchar[], $${p + 2}::timestamptz[])`;
+const POSTING_ROWS = (p: number) =>
+  `unnest($${p}::uuid[], $${p + 1}::smallint[], $${p + 2}::varchar[], $${p + 3}::bigint[], $${p + 4}::char(3)[],
+          $${p + 5}::timestamptz[]) AS p(entry_id, seq, account_id, amount, currency, posted_at)`;
+const REFUSAL_ROWS = (p: number) =>
+  `unnest($${p}::varchar[], $${p + 1}::varchar[], $${p + 2}::varchar[], $${p + 3}::varchar[], $${p + 4}::bigint[],
+          $${p + 5}::char(3)[], $${p + 6}::timestamptz[])`;
+const OUTCOME_ROWS = (p: number) =>
+  `unnest($${p}::varchar[], $${p + 1}::varchar[], $${p + 2}::varchar[], $${p + 3}::uuid[], $${p + 4}::timestamptz[])`;
+const INSERT_ENTRIES = 'INSERT INTO journal_entries (id, payment_id, posted_at)';
+const INSERT_POSTINGS = 'INSERT INTO postings (entry_id, seq, account_id, amount, currency, posted_at)';
+const INSERT_REFUSALS = `INSERT INTO refusals (payment_id, reason, debtor_account_id, creditor_account_id, amount, currency,
+                                          refused_at)`;
+const INSERT_OUTCOMES = 'INSERT INTO payment_outcomes (payment_id, status, reason, event_id, occurred_at)';
+
+/** Multi-row inserts (one statement per table, whatever the batch size). */
+export async function insertEntries(sql: Sql, entries: readonly JournalEntry[]): Promise<void> {
+  if (!entries.length) return;
+  await sql.query(`${INSERT_ENTRIES} SELECT * FROM ${ENTRY_ROWS(1)}`, entryColumns(entries));
+  await sql.query(`${INSERT_POSTINGS} SELECT p.* FROM ${POSTING_ROWS(1)}`, postingColumns(entries));
+}
+
+/**
+ * The rebuild's write of one chunk: entries, their postings, outcomes and refusals in a single
+ * statement (one round trip per chunk; data-modifying CTEs all run, referenced or not). An entry
+ * whose id exists already is left out with its postings, an outcome or refusal whose payment has
+ * one already too: a replay may meet two settlement or failure records of one payment, and keeps
+ * the first (both are on the payment's partition, so "first" is that partition's order).
+ */
+export async function insertReplayed(
+  sql: Sql,
+  batch: { entries: readonly JournalEntry[]; outcomes: readonly OutcomeRow[]; refusals: readonly RefusalRow[] },
+): Promise<void> {
+  if (!batch.entries.length && !batch.outcomes.length && !batch.refusals.length) return;
   await sql.query(
-    `INSERT INTO postings (entry_id, seq, account_id, amount, currency, posted_at)
-     SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::varchar[], $4::bigint[], $5::char(3)[], $6::timestamptz[])`,
-    [entryIds, seqs, accounts, amounts, currencies, times],
+    `WITH entries AS (
+       ${INSERT_ENTRIES} SELECT * FROM ${ENTRY_ROWS(1)} ON CONFLICT DO NOTHING RETURNING id
+     ), postings AS (
+       ${INSERT_POSTINGS} SELECT p.* FROM ${POSTING_ROWS(4)} WHERE p.entry_id IN (SELECT id FROM entries)
+     ), refusals AS (
+       ${INSERT_REFUSALS} SELECT * FROM ${REFUSAL_ROWS(10)} ON CONFLICT (payment_id) DO NOTHING
+     ), outcomes AS (
+       ${INSERT_OUTCOMES} SELECT * FROM ${OUTCOME_ROWS(17)} ON CONFLICT (payment_id) DO NOTHING
+     )
+     SELECT 1`,
+    [
+      ...entryColumns(batch.entries),
+      ...postingColumns(batch.entries),
+      ...refusalColumns(batch.refusals),
+      ...outcomeColumns(batch.outcomes),
+    ],
   );
 }
 
@@ -126,21 +186,9 @@ export async function setBalances(sql: Sql, accounts: readonly Account[]): Promi
 
 export async function insertRefusals(sql: Sql, refusals: readonly RefusalRow[]): Promise<void> {
   if (!refusals.length) return;
-  // A refusal rebuilt from payment.failed may meet a second failure record of the same payment.
   await sql.query(
-    `INSERT INTO refusals (payment_id, reason, debtor_account_id, creditor_account_id, amount, currency, refused_at)
-     SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::bigint[], $6::char(3)[],
-                          $7::timestamptz[])
-     ON CONFLICT (payment_id) DO NOTHING`,
-    [
-      refusals.map((r) => r.paymentId),
-      refusals.map((r) => r.reason),
-      refusals.map((r) => r.debtorAccountId),
-      refusals.map((r) => r.creditorAccountId),
-      refusals.map((r) => r.amount.toString()),
-      refusals.map((r) => r.currency),
-      refusals.map((r) => r.refusedAt.toISOString()),
-    ],
+    `${INSERT_REFUSALS} SELECT * FROM ${REFUSAL_ROWS(1)} ON CONFLICT (payment_id) DO NOTHING`,
+    refusalColumns(refusals),
   );
 }
 
@@ -148,16 +196,8 @@ export async function insertOutcomes(sql: Sql, outcomes: readonly OutcomeRow[]):
   if (!outcomes.length) return;
   // The first outcome of a payment wins; a contradicting later one shows up in the invariants.
   await sql.query(
-    `INSERT INTO payment_outcomes (payment_id, status, reason, event_id, occurred_at)
-     SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::uuid[], $5::timestamptz[])
-     ON CONFLICT (payment_id) DO NOTHING`,
-    [
-      outcomes.map((o) => o.paymentId),
-      outcomes.map((o) => o.status),
-      outcomes.map((o) => o.reason),
-      outcomes.map((o) => o.eventId),
-      outcomes.map((o) => o.occurredAt.toISOString()),
-    ],
+    `${INSERT_OUTCOMES} SELECT * FROM ${OUTCOME_ROWS(1)} ON CONFLICT (payment_id) DO NOTHING`,
+    outcomeColumns(outcomes),
   );
 }
 

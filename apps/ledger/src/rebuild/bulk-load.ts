@@ -8,7 +8,9 @@ const BULK_TABLES = ['journal_entries', 'postings', 'payment_outcomes', 'refusal
  * ledger tables are dropped before the load and re-created at the end from their own catalog
  * definitions (so they can never drift from the migrations). A foreign key then checks the whole
  * table in one join instead of two lookups per posting row, and an index is built once instead of
- * being maintained row by row. Unique constraints stay: ON CONFLICT relies on them.
+ * being maintained row by row. Unique constraints stay: ON CONFLICT and the runtime's dedupe rely
+ * on them. (UNLOGGED tables during the load were tried and dropped: with synchronous_commit off the
+ * load was no faster, and making the tables LOGGED again rewrote them: 0.7-0.9 s for 60,000 events.)
  * Returns the statements that restore what was dropped.
  */
 export async function suspendSecondaryStructures(sql: Sql): Promise<string[]> {

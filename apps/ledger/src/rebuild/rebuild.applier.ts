@@ -1,9 +1,9 @@
-import type { LedgerRefusal, PaymentEvent } from '@paystream/contracts';
+import type { EventType, LedgerRefusal, PaymentEvent } from '@paystream/contracts';
 import { ExactlyOnceContext, PermanentError } from '@paystream/messaging';
 import type { EntityManager } from 'typeorm';
 import { JournalEntry, UnbalancedEntryError, assertBalanced } from '../domain/journal';
 import { minorOf, postingLinesOf, timeOf } from '../apply-payment-events/event-terms';
-import { OutcomeRow, RefusalRow, insertEntries, insertOutcomes, insertRefusals } from '../persistence/journal.writer';
+import { OutcomeRow, RefusalRow, insertReplayed } from '../persistence/journal.writer';
 
 type RebuildContext = Pick<ExactlyOnceContext, 'deferUntilCommit' | 'batchState'>;
 
@@ -21,13 +21,25 @@ class RebuildBatch {
   async flush(manager: EntityManager): Promise<void> {
     // Balances are not touched here: they are summed once from the postings at the end, so
     // concurrent partitions never contend on hot account rows.
-    await insertEntries(manager, [...this.entries.values()], true);
-    await insertOutcomes(manager, this.outcomes);
-    await insertRefusals(manager, this.refusals);
+    await insertReplayed(manager, {
+      entries: [...this.entries.values()],
+      outcomes: this.outcomes,
+      refusals: this.refusals,
+    });
   }
 }
 
 const BATCH = 'ledger.rebuild';
+
+/**
+ * What the replay reads (ExactlyOnceConsumer `acceptTypes`): the runtime passes over every other
+ * record (payment.initiated, payment.rejected: a third or more of the topic) by its type header,
+ * undecoded and without a dedupe row. payment.authorized is read for its time alone: the live
+ * ledger books an entry (posted_at, what `asOf` of statements and checksums filters on) and a
+ * refusal at its payment's authorization, and neither payment.settled nor payment.failed carries
+ * that time.
+ */
+export const REBUILD_EVENT_TYPES: readonly EventType[] = ['payment.authorized', 'payment.settled', 'payment.failed'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -40,16 +52,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class RebuildApplier {
   /** payment id → authorization time; only ever added to, so a retried batch is harmless. */
   private readonly authorizedAt = new Map<string, Date>();
-  /** Events handed to the applier (progress only; a retried batch counts again). */
-  seen = 0;
-  /** When the first event arrived (the rate excludes joining the group). */
-  firstEventAt?: number;
 
   constructor(private readonly asOf?: Date) {}
 
   apply(event: PaymentEvent, ctx: RebuildContext): Promise<void> {
-    this.seen++;
-    this.firstEventAt ??= Date.now();
     switch (event.type) {
       case 'payment.authorized':
         this.authorizedAt.set(event.paymentId, timeOf(event.occurredAt));

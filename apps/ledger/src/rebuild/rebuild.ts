@@ -1,5 +1,6 @@
 import type { PaymentEvent } from '@paystream/contracts';
 import { ExactlyOnceConsumer, SchemaRegistryCodec, kafkaClientConfig } from '@paystream/messaging';
+import { Metrics } from '@paystream/observability';
 import { createDataSource, databaseUrl, ensureDatabase, migrateUnderLock } from '@paystream/persistence';
 import { Kafka } from 'kafkajs';
 import { Client } from 'pg';
@@ -12,7 +13,8 @@ import { LedgerChecksumRow, ledgerChecksum } from '../persistence/ledger.reader'
 import { Sql, rows } from '../persistence/sql';
 import { restoreSecondaryStructures, suspendSecondaryStructures } from './bulk-load';
 import { ProgressBar } from './progress-bar';
-import { RebuildApplier } from './rebuild.applier';
+import { REBUILD_EVENT_TYPES, RebuildApplier } from './rebuild.applier';
+import { ReplayClock } from './replay-clock';
 
 export interface RebuildOptions {
   config: LedgerConfig;
@@ -32,8 +34,10 @@ export interface RebuildResult {
   events: number;
   /** From starting the consumer (joining the group included) to the end offsets. */
   seconds: number;
-  /** Events per second from the first event to the end offsets. */
+  /** Records per second from the first fetched batch to the end offsets. */
   eventsPerSecond: number;
+  /** After the replay: tables logged again, indexes and foreign keys back, balances summed. */
+  finalizeSeconds: number;
   rebuilt: LedgerChecksumRow;
   live: LedgerChecksumRow;
   matches: boolean;
@@ -100,12 +104,16 @@ async function onServer(config: LedgerConfig, statement: string): Promise<void> 
   }
 }
 
-async function topicSize(kafka: Kafka, topic: string): Promise<number> {
+/** The first offset of each partition (retention may have removed the start) and the records in all. */
+async function topicExtent(kafka: Kafka, topic: string): Promise<{ low: Map<number, number>; size: number }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    return {
+      low: new Map(offsets.map((p) => [p.partition, Number(p.low)])),
+      size: offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0),
+    };
   } finally {
     await admin.disconnect();
   }
@@ -159,8 +167,11 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       password: config.SCHEMA_REGISTRY_PASSWORD,
     });
     const applier = new RebuildApplier(options.asOf);
-    const total = await topicSize(kafka, topic);
-    const progress = options.progress ? new ProgressBar(total, () => applier.seen) : undefined;
+    const extent = await topicExtent(kafka, topic);
+    // Progress and the rate count every record the runtime fetched, the ones it passed over by
+    // type (acceptTypes) included: the handler only sees the few types the replay applies.
+    const clock = new ReplayClock(new Metrics('ledger-rebuild'), group, topic);
+    const progress = options.progress ? new ProgressBar(extent.size, () => clock.consumed) : undefined;
     const started = Date.now();
     consumer = new ExactlyOnceConsumer({
       dataSource: target,
@@ -168,6 +179,8 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       codec,
       group,
       topics: [topic],
+      acceptTypes: REBUILD_EVENT_TYPES,
+      metrics: clock.metrics,
       handler: (event, ctx) => applier.apply(event as PaymentEvent, ctx),
       fromBeginning: true,
       stopAtEndOffsets: true,
@@ -175,14 +188,18 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
     });
     progress?.start(process.stderr.isTTY ? 250 : 2000);
+    clock.start();
     await consumer.start();
     await consumer.finished;
+    const finishedAt = Date.now();
+    await clock.stop();
     await consumer.stop();
     consumer = undefined;
     progress?.stop();
-    const seconds = (Date.now() - started) / 1000;
-    const applySeconds = (Date.now() - (applier.firstEventAt ?? started)) / 1000;
+    const seconds = (finishedAt - started) / 1000;
+    const applySeconds = (finishedAt - (clock.firstBatchAt ?? started)) / 1000;
 
+    const finalizing = Date.now();
     await onServer(config, `ALTER DATABASE "${database}" RESET synchronous_commit`);
     await target.transaction(async (m) => {
       await m.query('SET LOCAL synchronous_commit = on');
@@ -190,6 +207,7 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       await restoreSecondaryStructures(m, restore);
       await recomputeBalances(m);
     });
+    const finalizeSeconds = (Date.now() - finalizing) / 1000;
     const endOffsets = Object.fromEntries(
       (
         await rows<{ partition: number; next_offset: string }>(
@@ -202,7 +220,11 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     const rebuilt = await ledgerChecksum(target);
     const liveSum = await live.transaction('REPEATABLE READ', (m) => ledgerChecksum(m, options.asOf));
     await deleteTopicIfEmpty(kafka, `${topic}.${group}.dlq`).catch(() => undefined);
-    const events = applier.seen;
+    // Every record replayed, whether applied or passed over by type.
+    const events = Object.entries(endOffsets).reduce(
+      (sum, [partition, next]) => sum + Number(next) - (extent.low.get(Number(partition)) ?? 0),
+      0,
+    );
     return {
       database,
       group,
@@ -210,6 +232,7 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       events,
       seconds,
       eventsPerSecond: applySeconds > 0 ? Math.round(events / applySeconds) : events,
+      finalizeSeconds,
       rebuilt,
       live: liveSum,
       matches: rebuilt.checksum === liveSum.checksum,
