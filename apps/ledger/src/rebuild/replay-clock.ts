@@ -1,19 +1,15 @@
 import type { Metrics } from '@paystream/observability';
 
 const CONSUMED = 'messaging_consumer_consumed_total';
-const TICK_MS = 10;
+const TICK_MS = 100;
 
 /**
  * Watches the runtime's `consumed` counter of the replay's group: how many records it fetched so
- * far (the progress bar), and when the first batch arrived (the rate excludes joining the group,
- * as the raw-consumer baseline of the benchmark does). The handler cannot tell: it sees only the
- * types the replay applies, and the first payment.settled may sit deep in the topic.
+ * far (the progress bar). The handler cannot tell: it sees only the types the replay applies, and
+ * the first payment.settled may sit deep in the topic.
  */
 export class ReplayClock {
   consumed = 0;
-  /** The last tick before records were first counted (so the rate is never flattered). */
-  firstBatchAt?: number;
-  private lastTick = Date.now();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -23,7 +19,6 @@ export class ReplayClock {
   ) {}
 
   start(): void {
-    this.lastTick = Date.now();
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -35,14 +30,11 @@ export class ReplayClock {
   }
 
   private async tick(): Promise<void> {
-    const now = Date.now();
     const metric = this.metrics.registry.getSingleMetric(CONSUMED);
     if (metric) {
       const { values } = await metric.get();
       const mine = values.find((v) => v.labels.group === this.group && v.labels.topic === this.topic);
       this.consumed = mine?.value ?? 0;
-      if (this.consumed > 0) this.firstBatchAt ??= this.lastTick;
     }
-    this.lastTick = now;
   }
 }

@@ -66,6 +66,13 @@ export interface ExactlyOnceConsumerOptions {
   mode?: ConsumerMode;
   /** Records per PostgreSQL transaction (a fetched batch is cut into chunks of this size). Default 2000. */
   maxBatchSize?: number;
+  /**
+   * Fetch size per partition in bytes (kafkajs `maxBytesPerPartition`, default 1 MiB): it caps a
+   * fetched batch, hence a chunk, at about this many bytes of records. A replay that reads a long
+   * log raises it so each fetch feeds whole chunks; the total per fetch (`maxBytes`) follows as
+   * this times the partitions consumed concurrently, never below kafkajs' 10 MiB default.
+   */
+  maxBytesPerPartition?: number;
   /** Where a group without stored offsets starts. Default true (an event log is read from its start). */
   fromBeginning?: boolean;
   /** Takes the end offsets at start and resolves `finished` once every partition reached them. */
@@ -118,6 +125,25 @@ interface BatchControl {
 export const DEFAULT_MAX_BATCH_SIZE = 2000;
 
 const UNIQUE_VIOLATION = '23505';
+
+const KAFKAJS_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * kafkajs consumer fetch settings for a per-partition fetch size (none: kafkajs' defaults). Exported
+ * so a baseline consumer (bench) can fetch exactly as the runtime does.
+ */
+export function fetchSizes(
+  maxBytesPerPartition: number | undefined,
+  partitions: number,
+): { maxBytesPerPartition?: number; maxBytes?: number } {
+  if (maxBytesPerPartition === undefined) return {};
+  if (!Number.isInteger(maxBytesPerPartition) || maxBytesPerPartition < 1024)
+    throw new Error(`maxBytesPerPartition must be an integer of at least 1024 bytes, got ${maxBytesPerPartition}`);
+  return {
+    maxBytesPerPartition,
+    maxBytes: Math.max(KAFKAJS_DEFAULT_MAX_BYTES, maxBytesPerPartition * Math.max(1, partitions)),
+  };
+}
 
 interface PoolEvents {
   on?: (event: 'error', listener: (err: Error) => void) => void;
@@ -209,6 +235,7 @@ export class ExactlyOnceConsumer {
       readUncommitted: false,
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.max(500, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 10)),
+      ...fetchSizes(this.options.maxBytesPerPartition, this.options.partitionsConsumedConcurrently ?? 1),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) => {

@@ -64,6 +64,8 @@ export interface ExactlyOnceConsumerStrategyOptions {
   /** See ExactlyOnceConsumerOptions.acceptTypes: the event types this group's handlers handle. */
   acceptTypes?: ExactlyOnceConsumerOptions['acceptTypes'];
   maxBatchSize?: number;
+  /** See ExactlyOnceConsumerOptions.maxBytesPerPartition (fetch size; default kafkajs' 1 MiB). */
+  maxBytesPerPartition?: number;
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
