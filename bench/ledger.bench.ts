@@ -11,8 +11,8 @@
  * so a single funding account would put 40% of the payments (60% of the records, with their
  * outcomes) on one partition, which then replays alone long after the others finished: a real
  * platform has many debtors, and several funding accounts spread the keys over the partitions.
- * The raw baseline fetches with the rebuild's fetch size (fetchSizes, 8 MiB per partition), so both
- * sides get batches of the same size from the broker.
+ * Both sides fetch `--fetch-mib` per partition (default 8, the rebuild's default; the rebuild gets
+ * it as its --fetch-mib, the raw baseline through fetchSizes), so both get batches of one size.
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
@@ -28,10 +28,6 @@ import { loadConfig } from '@paystream/platform';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import {
-  REBUILD_FETCH_BYTES_PER_PARTITION,
-  REBUILD_PARTITIONS_CONCURRENTLY,
-} from '../apps/ledger/src/rebuild/rebuild';
 
 const ROOT = path.resolve(__dirname, '../..');
 const log = (msg: string) => process.stderr.write(`[ledger.bench] ${msg}\n`);
@@ -43,6 +39,8 @@ const { values: args } = parseArgs({
     accounts: { type: 'string', default: '50' },
     funders: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '3' },
+    /** Fetch size per partition for both the rebuild (its --fetch-mib) and the raw baseline. */
+    'fetch-mib': { type: 'string', default: '8' },
     json: { type: 'string' },
     quick: { type: 'boolean', default: false },
     /** Leave the topic and databases for profiling (prints the environment to reuse). */
@@ -53,6 +51,7 @@ const PAYMENTS = args.quick ? 2000 : Number(args.payments);
 const PARTITIONS = Number(args.partitions);
 const ACCOUNTS = Number(args.accounts);
 const FUNDERS = Number(args.funders);
+const FETCH_MIB = Number(args['fetch-mib']);
 const SAMPLES = args.quick ? 1 : Number(args.rounds);
 
 const stamp = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -254,7 +253,8 @@ async function rawConsume(
 ): Promise<{ events: number; seconds: number; eventsPerSecond: number }> {
   const consumer = kafka.consumer({
     groupId: `bench-ledger-raw-${stamp}-${round}`,
-    ...fetchSizes(REBUILD_FETCH_BYTES_PER_PARTITION, REBUILD_PARTITIONS_CONCURRENTLY),
+    // As the runtime sets them for the rebuild (4 partitions at once by default, as PARTITIONS).
+    ...fetchSizes(FETCH_MIB * 1024 * 1024, PARTITIONS),
   });
   let seen = 0;
   let first = 0;
@@ -291,11 +291,15 @@ interface RebuildResult {
 
 /** The rebuild CLI as an operator runs it; its progress bar goes to our stderr. */
 function runRebuild(): Promise<RebuildResult> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/ledger/src/rebuild/rebuild.cli.js'), '--json'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'dist/apps/ledger/src/rebuild/rebuild.cli.js'), '--json', '--fetch-mib', String(FETCH_MIB)],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   return new Promise((resolve, reject) =>
@@ -416,7 +420,7 @@ async function main(): Promise<void> {
         partitions: PARTITIONS,
         accounts: ACCOUNTS,
         fundingAccounts: FUNDERS,
-        fetchBytesPerPartition: REBUILD_FETCH_BYTES_PER_PARTITION,
+        fetchMiBPerPartition: FETCH_MIB,
         liveApplyPaymentsPerSecond: live.paymentsPerSecond,
         liveApplyEventsPerSecond: live.eventsPerSecond,
         liveApplySeconds: live.seconds,

@@ -15,7 +15,7 @@ export const ledgerConfigShape = {
     .regex(/^[A-Za-z0-9._-]{1,200}$/)
     .default('ledger'),
   /** Records per PostgreSQL transaction of the consumer. */
-  LEDGER_BATCH_SIZE: envInt(1, 10_000).default('500'),
+  LEDGER_BATCH_SIZE: envInt(1, 10_000).default('1000'),
   /** Partitions applied in parallel by one instance (each in its own transaction). */
   LEDGER_PARTITIONS_CONCURRENTLY: envInt(1, 64).default('2'),
   /** After how long the group notices a crashed instance and gives its partitions to another. */

@@ -5,13 +5,14 @@ import { LedgerConfig, ledgerConfigShape } from '../config';
 import { rebuildLedger } from './rebuild';
 import { swapIntoLive } from './swap';
 
-const USAGE = `npm run ledger:rebuild -- [--as-of <ISO time>] [--swap] [--json]
+const USAGE = `npm run ledger:rebuild -- [--as-of <ISO time>] [--swap] [--json] [--fetch-mib <n>]
 
 Replays payment-events from offset 0 into a fresh database <DATABASE_NAME>_rebuild_<timestamp>,
 prints the rebuilt and the live checksums and exits 0 only when they are equal.
   --as-of <time>  rebuild what was booked at or before <time>; compared with the live ledger as of it
   --swap          make the rebuilt database the live one (stop every ledger instance first)
   --json          print the result as one JSON line on stdout
+  --fetch-mib <n> Kafka fetch size per partition in MiB (default 8; kafkajs' own default is 1)
 Configuration: the ledger's environment variables (DATABASE_URL, DATABASE_NAME, KAFKA_BROKERS, ...).`;
 
 async function run(): Promise<number> {
@@ -21,6 +22,7 @@ async function run(): Promise<number> {
       swap: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      'fetch-mib': { type: 'string' },
     },
   });
   if (values.help) {
@@ -33,8 +35,15 @@ async function run(): Promise<number> {
     if (Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of "${values['as-of']}" is not a time`);
     if (values.swap) throw new UsageError('--swap replaces the live ledger with a complete one: not with --as-of');
   }
+  let fetchBytesPerPartition: number | undefined;
+  if (values['fetch-mib'] !== undefined) {
+    const mib = Number(values['fetch-mib']);
+    if (!Number.isInteger(mib) || mib < 1 || mib > 256)
+      throw new UsageError(`--fetch-mib "${values['fetch-mib']}" must be a whole number of MiB from 1 to 256`);
+    fetchBytesPerPartition = mib * 1024 * 1024;
+  }
   const config = loadConfig('ledger', 3001, ledgerConfigShape) as unknown as LedgerConfig;
-  const result = await rebuildLedger({ config, asOf, progress: true });
+  const result = await rebuildLedger({ config, asOf, fetchBytesPerPartition, progress: true });
   let replaced: string | undefined;
   if (values.swap && result.matches) replaced = await swapIntoLive(config, result);
   if (values.json) {
