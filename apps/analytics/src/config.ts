@@ -8,7 +8,7 @@ export const analyticsConfigShape = {
   ANALYTICS_TOPIC: z.string().min(1).default(TOPICS.paymentEvents),
   ANALYTICS_CONSUMER_GROUP: z.string().min(1).default('analytics'),
   /** Records per consumer transaction: larger chunks mean fewer, bigger upserts. */
-  ANALYTICS_BATCH_SIZE: envInt(1, 5000).default('1000'),
+  ANALYTICS_BATCH_SIZE: envInt(1, 5000).default('2000'),
 };
 
 type AnalyticsVariables = z.infer<z.ZodObject<typeof analyticsConfigShape>>;

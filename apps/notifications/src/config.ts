@@ -8,7 +8,7 @@ export const notificationsConfigShape = {
   NOTIFICATIONS_TOPIC: z.string().min(1).default(TOPICS.paymentEvents),
   NOTIFICATIONS_CONSUMER_GROUP: z.string().min(1).default('notifications'),
   /** Records per consumer transaction. */
-  NOTIFICATIONS_BATCH_SIZE: envInt(1, 5000).default('500'),
+  NOTIFICATIONS_BATCH_SIZE: envInt(1, 5000).default('2000'),
   /** Development and tests only: allow webhook URLs on loopback/private/link-local addresses. */
   NOTIFICATIONS_ALLOW_PRIVATE_URLS: envBool.default('false'),
   /** How long the previous secret keeps signing after a rotation. */

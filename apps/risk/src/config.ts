@@ -20,7 +20,7 @@ export const riskConfigShape = {
    */
   RISK_CONSUMER_MODE: z.enum(['kafka-transaction', 'database']).default('kafka-transaction'),
   /** Events per transaction (PostgreSQL and, in kafka-transaction mode, Kafka). */
-  RISK_MAX_BATCH_SIZE: envInt(1, 10_000).default('500'),
+  RISK_MAX_BATCH_SIZE: envInt(1, 10_000).default('1000'),
   /**
    * Partitions processed in parallel, each chunk in its own transactions. Safe for velocity: one
    * debtor's events are on one partition, so its state is never written by two chunks at once.
