@@ -39,12 +39,13 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
     );
   });
 
+  // Leaving the group and stopping the consumer takes a few seconds on a loaded machine.
   afterAll(async () => {
     await api?.close();
     await probe?.stop();
     await producer?.disconnect();
     await admin?.disconnect();
-  });
+  }, 30_000);
 
   async function submit(amount: string): Promise<{ id: string; terms: PaymentTerms; correlationId: string }> {
     const debtorAccountId = `acc-${randomUUID().slice(0, 8)}`;

@@ -4,18 +4,18 @@ import { LedgerResultEvent, RiskDecisionEvent, TOPICS } from '@paystream/contrac
 import { ExactlyOnceContext } from '@paystream/messaging';
 import { ApplyDecisionService } from './apply-decision.service';
 
-/** Consumer group `payment`: risk decisions and ledger results, each applied exactly once. */
+/** Consumer group `payment`: risk decisions and ledger results, each applied exactly once (per chunk). */
 @Controller()
 export class PaymentSagaController {
   constructor(private readonly saga: ApplyDecisionService) {}
 
   @EventPattern(TOPICS.riskDecisions)
-  async onRiskDecision(@Payload() event: RiskDecisionEvent, @Ctx() ctx: ExactlyOnceContext): Promise<void> {
-    await this.saga.applyRiskDecision(event, { manager: ctx.manager, emit: (m) => ctx.emit(m) });
+  onRiskDecision(@Payload() event: RiskDecisionEvent, @Ctx() ctx: ExactlyOnceContext): void {
+    this.saga.applyRiskDecision(event, ctx);
   }
 
   @EventPattern(TOPICS.ledgerResults)
-  async onLedgerResult(@Payload() event: LedgerResultEvent, @Ctx() ctx: ExactlyOnceContext): Promise<void> {
-    await this.saga.applyLedgerResult(event, { manager: ctx.manager, emit: (m) => ctx.emit(m) });
+  onLedgerResult(@Payload() event: LedgerResultEvent, @Ctx() ctx: ExactlyOnceContext): void {
+    this.saga.applyLedgerResult(event, ctx);
   }
 }

@@ -186,40 +186,72 @@ export class PaymentRepository {
     });
   }
 
-  /** The payment locked for the rest of the transaction (saga steps of one payment serialise here). */
-  async lockById(manager: EntityManager, id: string): Promise<Payment | undefined> {
-    const row = await manager
+  /**
+   * The payments locked for the rest of the transaction (saga steps of one payment serialise
+   * here), in id order so that two transactions locking overlapping sets never deadlock.
+   * Unknown ids are simply absent.
+   */
+  async lockByIds(manager: EntityManager, ids: readonly string[]): Promise<Payment[]> {
+    if (ids.length === 0) return [];
+    const rows = await manager
       .getRepository(PaymentEntity)
       .createQueryBuilder('p')
       .setLock('pessimistic_write')
-      .where('p.id = :id', { id })
-      .getOne();
-    return row ? Payment.restore(toState(row)) : undefined;
+      .where('p.id = ANY(:ids)', { ids })
+      .orderBy('p.id')
+      .getMany();
+    return rows.map((row) => Payment.restore(toState(row)));
   }
 
   /**
-   * Records an applied transition: the new status (only if nobody moved the payment since it was
-   * read, which the row lock guarantees) and its history row.
+   * Records applied transitions, in order (several may concern one payment): each payment's last
+   * status (only if nobody moved it since it was read at `readVersions`, which the row locks
+   * guarantee) with one UPDATE, and every history row with one INSERT.
    */
-  async saveTransition(manager: EntityManager, applied: Applied, previousVersion: number): Promise<void> {
-    const p = applied.payment.state;
-    const c = applied.change;
-    const result = await manager
-      .createQueryBuilder()
-      .update(PaymentEntity)
-      .set({ status: p.status, reason: p.reason, version: p.version, updatedAt: p.updatedAt })
-      .where('id = :id AND version = :previousVersion', { id: p.id, previousVersion })
-      .execute();
-    if (result.affected !== 1) throw new Error(`payment ${p.id} changed concurrently (expected v${previousVersion})`);
-    await manager.insert(PaymentStatusHistoryEntity, {
-      paymentId: p.id,
-      status: c.status,
-      reason: c.reason,
-      version: c.version,
-      eventId: c.eventId,
-      causeEventId: c.causeEventId,
-      occurredAt: c.occurredAt,
-    });
+  async saveTransitions(
+    manager: EntityManager,
+    applied: readonly Applied[],
+    readVersions: ReadonlyMap<string, number>,
+  ): Promise<void> {
+    if (applied.length === 0) return;
+    const last = new Map(applied.map((a) => [a.payment.state.id, a.payment.state]));
+    const states = [...last.values()];
+    // Counted through a CTE: TypeORM answers a bare UPDATE with [rows, count], a SELECT with rows.
+    const [{ updated }] = await manager.query<Array<{ updated: number }>>(
+      `WITH changed AS (
+         UPDATE payments p SET status = u.status, reason = u.reason, version = u.version, updated_at = u.updated_at
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[])
+                AS u(id, status, reason, version, updated_at, previous)
+          WHERE p.id = u.id AND p.version = u.previous
+         RETURNING 1
+       )
+       SELECT count(*)::int AS updated FROM changed`,
+      [
+        states.map((p) => p.id),
+        states.map((p) => p.status),
+        states.map((p) => p.reason),
+        states.map((p) => p.version),
+        states.map((p) => p.updatedAt.toISOString()),
+        states.map((p) => readVersions.get(p.id)),
+      ],
+    );
+    if (updated !== states.length) {
+      throw new Error(`payments changed concurrently: updated ${updated} of ${states.length}`);
+    }
+    const changes = applied.map((a) => ({ paymentId: a.payment.state.id, c: a.change }));
+    await manager.query(
+      `INSERT INTO payment_status_history (payment_id, status, reason, version, event_id, cause_event_id, occurred_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[], $6::uuid[], $7::timestamptz[])`,
+      [
+        changes.map((x) => x.paymentId),
+        changes.map((x) => x.c.status),
+        changes.map((x) => x.c.reason),
+        changes.map((x) => x.c.version),
+        changes.map((x) => x.c.eventId),
+        changes.map((x) => x.c.causeEventId),
+        changes.map((x) => x.c.occurredAt.toISOString()),
+      ],
+    );
   }
 
   /** The pg connection of the manager's transaction (for a named prepared statement). */
