@@ -2,7 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { MessagingModule } from '@paystream/messaging';
 import { PersistenceModule } from '@paystream/persistence';
 import { ApplyDecisionService } from './apply-decisions/apply-decision.service';
-import { PaymentSagaController } from './apply-decisions/payment-saga.controller';
+import { paymentSagaController } from './apply-decisions/payment-saga.controller';
+import { PaymentConfig } from './config';
 import { paymentMigrations } from './migrations';
 import { IdempotencyRepository } from './persistence/idempotency.repository';
 import { paymentEntities } from './persistence/payment-entities';
@@ -14,7 +15,7 @@ import { SubmitPaymentService } from './submit-payment/submit-payment.service';
 
 @Module({})
 export class PaymentAppModule {
-  static register(platform: DynamicModule): DynamicModule {
+  static register(config: PaymentConfig, platform: DynamicModule): DynamicModule {
     return {
       module: PaymentAppModule,
       imports: [
@@ -24,7 +25,14 @@ export class PaymentAppModule {
         // publishes what POST and the saga commit.
         MessagingModule.forRoot({ relay: true }),
       ],
-      controllers: [SubmitPaymentController, PaymentQueryController, PaymentSagaController],
+      controllers: [
+        SubmitPaymentController,
+        PaymentQueryController,
+        paymentSagaController({
+          riskDecisions: config.PAYMENT_RISK_DECISIONS_TOPIC,
+          ledgerResults: config.PAYMENT_LEDGER_RESULTS_TOPIC,
+        }),
+      ],
       providers: [
         PaymentRepository,
         IdempotencyRepository,

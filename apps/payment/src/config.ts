@@ -1,5 +1,8 @@
+import { TOPICS } from '@paystream/contracts';
 import { SharedConfig, envBool, envInt } from '@paystream/platform';
 import { z } from 'zod';
+
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
 
 /** Payment service variables on top of the shared ones (README: Configuration). */
 export const paymentConfigShape = {
@@ -28,6 +31,12 @@ export const paymentConfigShape = {
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/)
     .default('payment'),
+  /** Where POST and the saga publish payment events (through the outbox). Tests and benchmarks use their own. */
+  PAYMENT_EVENTS_TOPIC: topicName.default(TOPICS.paymentEvents),
+  /** The saga's input of risk decisions. */
+  PAYMENT_RISK_DECISIONS_TOPIC: topicName.default(TOPICS.riskDecisions),
+  /** The saga's input of ledger results. */
+  PAYMENT_LEDGER_RESULTS_TOPIC: topicName.default(TOPICS.ledgerResults),
   /** Where a group without stored offsets starts: the beginning of the topics (default) or their end. */
   PAYMENT_CONSUMER_FROM_BEGINNING: envBool.default('true'),
 };

@@ -1,4 +1,3 @@
-import { TOPICS } from '@paystream/contracts';
 import { exactlyOnceConsumer } from '@paystream/messaging';
 import { APP_CONFIG, ServiceDefinition } from '@paystream/platform';
 import { PaymentAppModule } from './app.module';
@@ -9,7 +8,7 @@ export const paymentService: ServiceDefinition<PaymentConfig> = {
   service: 'payment',
   defaultPort: 3000,
   configShape: paymentConfigShape,
-  module: (_config, platform) => PaymentAppModule.register(platform),
+  module: (config, platform) => PaymentAppModule.register(config, platform),
   bodyLimitBytes: 64 * 1024,
   // Consumer group `payment`: the saga steps (risk decisions, ledger results), exactly once.
   microservices: (app) => {
@@ -18,7 +17,7 @@ export const paymentService: ServiceDefinition<PaymentConfig> = {
     return [
       exactlyOnceConsumer(app, {
         group: config.PAYMENT_CONSUMER_GROUP,
-        topics: [TOPICS.riskDecisions, TOPICS.ledgerResults],
+        topics: [config.PAYMENT_RISK_DECISIONS_TOPIC, config.PAYMENT_LEDGER_RESULTS_TOPIC],
         fromBeginning: config.PAYMENT_CONSUMER_FROM_BEGINNING,
       }),
     ];

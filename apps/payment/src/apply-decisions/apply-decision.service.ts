@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
-import { LedgerResultEvent, PaymentEvent, RiskDecisionEvent, TOPICS } from '@paystream/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { LedgerResultEvent, PaymentEvent, RiskDecisionEvent } from '@paystream/contracts';
 import { OutgoingMessage, PermanentError } from '@paystream/messaging';
 import { JsonLogger, Metrics } from '@paystream/observability';
+import { APP_CONFIG } from '@paystream/platform';
 import type { EntityManager } from 'typeorm';
 import { newEventStamp } from '../payment/event-stamp';
 import { Applied, Payment, TransitionOutcome } from '../payment/payment';
+import { PaymentConfig } from '../config';
 import { PaymentRepository } from '../persistence/payment.repository';
 
 /** What a saga step needs from the consumer runtime: the chunk's transaction, its outbox, its deferred flush. */
@@ -48,6 +50,7 @@ export class ApplyDecisionService {
     private readonly payments: PaymentRepository,
     private readonly logger: JsonLogger,
     metrics: Metrics,
+    @Inject(APP_CONFIG) private readonly config: PaymentConfig,
   ) {
     this.illegal = metrics.counter(
       'payment_illegal_transitions_total',
@@ -126,7 +129,8 @@ export class ApplyDecisionService {
     if (applied.length === 0) return;
     await this.payments.saveTransitions(manager, applied, readVersions);
     // In record order: the relay publishes outbox rows in id order, so per-payment order holds.
-    for (const { emit, next, key } of emits) await emit([{ topic: TOPICS.paymentEvents, key, event: next }]);
+    for (const { emit, next, key } of emits)
+      await emit([{ topic: this.config.PAYMENT_EVENTS_TOPIC, key, event: next }]);
     for (const a of applied) this.transitions.inc({ to: a.payment.status });
   }
 }

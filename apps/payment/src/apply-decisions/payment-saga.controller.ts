@@ -1,21 +1,28 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Type } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { LedgerResultEvent, RiskDecisionEvent, TOPICS } from '@paystream/contracts';
+import type { LedgerResultEvent, RiskDecisionEvent } from '@paystream/contracts';
 import { ExactlyOnceContext } from '@paystream/messaging';
 import { ApplyDecisionService } from './apply-decision.service';
 
-/** Consumer group `payment`: risk decisions and ledger results, each applied exactly once (per chunk). */
-@Controller()
-export class PaymentSagaController {
-  constructor(private readonly saga: ApplyDecisionService) {}
+/**
+ * Consumer group `payment`: risk decisions and ledger results, each applied exactly once (per
+ * chunk). The topics are configuration (tests and benchmarks use their own), so the controller is
+ * made for them when the module is registered.
+ */
+export function paymentSagaController(topics: { riskDecisions: string; ledgerResults: string }): Type<unknown> {
+  @Controller()
+  class PaymentSagaController {
+    constructor(private readonly saga: ApplyDecisionService) {}
 
-  @EventPattern(TOPICS.riskDecisions)
-  onRiskDecision(@Payload() event: RiskDecisionEvent, @Ctx() ctx: ExactlyOnceContext): void {
-    this.saga.applyRiskDecision(event, ctx);
-  }
+    @EventPattern(topics.riskDecisions)
+    onRiskDecision(@Payload() event: RiskDecisionEvent, @Ctx() ctx: ExactlyOnceContext): void {
+      this.saga.applyRiskDecision(event, ctx);
+    }
 
-  @EventPattern(TOPICS.ledgerResults)
-  onLedgerResult(@Payload() event: LedgerResultEvent, @Ctx() ctx: ExactlyOnceContext): void {
-    this.saga.applyLedgerResult(event, ctx);
+    @EventPattern(topics.ledgerResults)
+    onLedgerResult(@Payload() event: LedgerResultEvent, @Ctx() ctx: ExactlyOnceContext): void {
+      this.saga.applyLedgerResult(event, ctx);
+    }
   }
+  return PaymentSagaController;
 }

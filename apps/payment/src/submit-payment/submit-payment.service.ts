@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { PaymentInitiated, TOPICS } from '@paystream/contracts';
+import { PaymentInitiated } from '@paystream/contracts';
 import { Outbox } from '@paystream/messaging';
 import { Metrics, currentCorrelationId } from '@paystream/observability';
 import { APP_CONFIG } from '@paystream/platform';
@@ -144,7 +144,7 @@ export class SubmitPaymentService {
         items
           .filter((_s, i) => answers[i].stored)
           .map((s) => ({
-            topic: TOPICS.paymentEvents,
+            topic: this.config.PAYMENT_EVENTS_TOPIC,
             key: s.applied.event.data.debtorAccountId,
             event: s.applied.event,
           })),
