@@ -156,5 +156,6 @@ describe('Payment API while Kafka is down', () => {
     }
     const sent = await api.sql.query<{ n: string }>(`SELECT count(*) AS n FROM messaging_outbox WHERE sent_at IS NULL`);
     expect(Number(sent.rows[0].n)).toBe(0);
-  });
+    // Two service starts, a group join and three saga steps: far more than jest's default 5 s.
+  }, 120_000);
 });

@@ -19,6 +19,7 @@ export const paymentService: ServiceDefinition<PaymentConfig> = {
         group: config.PAYMENT_CONSUMER_GROUP,
         topics: [config.PAYMENT_RISK_DECISIONS_TOPIC, config.PAYMENT_LEDGER_RESULTS_TOPIC],
         fromBeginning: config.PAYMENT_CONSUMER_FROM_BEGINNING,
+        partitionsConsumedConcurrently: config.PAYMENT_PARTITIONS_CONCURRENTLY,
       }),
     ];
   },
