@@ -36,10 +36,10 @@ const CHUNK_STATE = 'payment-saga';
  *
  * Per chunk, not per record (README: saga throughput): the handlers only collect the decisions;
  * the chunk's flush locks every payment they name with one statement, applies the decisions in
- * record order in memory, and writes all new statuses and all history rows with one statement
- * each. Three round trips per chunk instead of three per record. A PermanentError in the flush
- * cannot name its record, so the consumer then applies the chunk one record per transaction,
- * where it can.
+ * record order in memory, and writes all new statuses and all history rows with a second one.
+ * Two round trips per chunk instead of three per record. A PermanentError in the flush cannot
+ * name its record, so the consumer then applies the chunk one record per transaction, where it
+ * can (and sends that record to the DLQ).
  */
 @Injectable()
 export class ApplyDecisionService {

@@ -206,7 +206,7 @@ export class PaymentRepository {
   /**
    * Records applied transitions, in order (several may concern one payment): each payment's last
    * status (only if nobody moved it since it was read at `readVersions`, which the row locks
-   * guarantee) with one UPDATE, and every history row with one INSERT.
+   * guarantee) and every history row, in one statement.
    */
   async saveTransitions(
     manager: EntityManager,
@@ -216,7 +216,9 @@ export class PaymentRepository {
     if (applied.length === 0) return;
     const last = new Map(applied.map((a) => [a.payment.state.id, a.payment.state]));
     const states = [...last.values()];
-    // Counted through a CTE: TypeORM answers a bare UPDATE with [rows, count], a SELECT with rows.
+    const changes = applied.map((a) => ({ paymentId: a.payment.state.id, c: a.change }));
+    // One statement (one round trip per chunk). Counted through a SELECT: TypeORM answers a bare
+    // UPDATE with [rows, count]. A mismatch throws and the whole transaction rolls back.
     const [{ updated }] = await manager.query<Array<{ updated: number }>>(
       `WITH changed AS (
          UPDATE payments p SET status = u.status, reason = u.reason, version = u.version, updated_at = u.updated_at
@@ -224,6 +226,10 @@ export class PaymentRepository {
                 AS u(id, status, reason, version, updated_at, previous)
           WHERE p.id = u.id AND p.version = u.previous
          RETURNING 1
+       ), history AS (
+         INSERT INTO payment_status_history (payment_id, status, reason, version, event_id, cause_event_id, occurred_at)
+         SELECT * FROM unnest($7::uuid[], $8::text[], $9::text[], $10::int[], $11::uuid[], $12::uuid[],
+                              $13::timestamptz[])
        )
        SELECT count(*)::int AS updated FROM changed`,
       [
@@ -233,16 +239,6 @@ export class PaymentRepository {
         states.map((p) => p.version),
         states.map((p) => p.updatedAt.toISOString()),
         states.map((p) => readVersions.get(p.id)),
-      ],
-    );
-    if (updated !== states.length) {
-      throw new Error(`payments changed concurrently: updated ${updated} of ${states.length}`);
-    }
-    const changes = applied.map((a) => ({ paymentId: a.payment.state.id, c: a.change }));
-    await manager.query(
-      `INSERT INTO payment_status_history (payment_id, status, reason, version, event_id, cause_event_id, occurred_at)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[], $6::uuid[], $7::timestamptz[])`,
-      [
         changes.map((x) => x.paymentId),
         changes.map((x) => x.c.status),
         changes.map((x) => x.c.reason),
@@ -252,6 +248,9 @@ export class PaymentRepository {
         changes.map((x) => x.c.occurredAt.toISOString()),
       ],
     );
+    if (updated !== states.length) {
+      throw new Error(`payments changed concurrently: updated ${updated} of ${states.length}`);
+    }
   }
 
   /** The pg connection of the manager's transaction (for a named prepared statement). */
