@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { LedgerPosted, LedgerRefused, PaymentEvent, PaymentTerms, RiskAssessed, TOPICS } from '@paystream/contracts';
+import {
+  LedgerPosted,
+  LedgerRefused,
+  PaymentEvent,
+  PaymentTerms,
+  RiskAssessed,
+  TOPICS,
+  dlqTopic,
+} from '@paystream/contracts';
 import { SchemaRegistryCodec } from '@paystream/messaging';
 import { TEST_REGISTRY_URL, testKafka, waitFor } from '@paystream/testing';
 import { Admin, Producer } from 'kafkajs';
@@ -197,5 +205,21 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
       [p.id],
     );
     expect(Number(rows[0].n)).toBe(2);
+  });
+
+  it('sends a decision about an unknown payment to the DLQ and applies the one sent with it', async () => {
+    const p = await submit('33.00');
+    await waitForEvents(p.id, 1);
+    // One key, one send: both land in one chunk, whose flush fails on the unknown payment without
+    // naming it; applied one record at a time, the stranger goes to the DLQ and the payment moves.
+    const stranger = riskAssessed({ ...p, id: uuidv7() }, 'APPROVE');
+    await produceEvents(producer, codec, TOPICS.riskDecisions, [stranger, riskAssessed(p, 'APPROVE')]);
+    await waitForEvents(p.id, 2);
+    expectEventsOnce(probe.of(p.id), ['payment.initiated', 'payment.authorized'], p.correlationId);
+    const dlq = dlqTopic(TOPICS.riskDecisions, api.group);
+    await waitFor("the unknown payment's decision on the DLQ", async () => {
+      const offsets = await admin.fetchTopicOffsets(dlq);
+      return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0) === 1;
+    });
   });
 });
