@@ -25,6 +25,7 @@ import {
   createBenchTopic,
   rawConsume,
   rawProduce,
+  median,
   round,
   runScenario,
   topicMessageCount,
@@ -60,12 +61,6 @@ interface Sample {
   consume: ConsumeRate;
   consumeCpuMs: number;
 }
-
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 /**
  * Consume rate including the group join and the first fetch: a client that prefetches in the

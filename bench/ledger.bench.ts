@@ -28,6 +28,7 @@ import { loadConfig } from '@paystream/platform';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
+import { median } from './lib/stats';
 
 const ROOT = path.resolve(__dirname, '../..');
 const log = (msg: string) => process.stderr.write(`[ledger.bench] ${msg}\n`);
@@ -403,13 +404,8 @@ async function main(): Promise<void> {
     log('raw consumer with Avro decoding (same topic)');
     const rawDecode = await rawConsume(totalEvents, 'decode', codec);
     log(`raw + decode: ${rawDecode.eventsPerSecond} events/s`);
-    const median = (xs: number[]) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      const mid = Math.floor(sorted.length / 2);
-      return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
-    };
-    const rawMedian = median(raws.map((r) => r.eventsPerSecond));
-    const rebuildMedian = median(rebuilds.map((b) => b.eventsPerSecond));
+    const rawMedian = Math.round(median(raws.map((r) => r.eventsPerSecond)));
+    const rebuildMedian = Math.round(median(rebuilds.map((b) => b.eventsPerSecond)));
     const raw = raws.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
     const rebuild = rebuilds.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
 

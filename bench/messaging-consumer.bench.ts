@@ -40,6 +40,8 @@ import {
   benchName,
   createBenchDatabase,
   createBenchTopic,
+  median,
+  round,
   runScenario,
 } from './lib';
 import type { Progress } from './lib';
@@ -118,17 +120,6 @@ function result(events: number, first: number, last: number): RunResult {
 /** The best run: the machine is shared, so a slow run says more about the neighbours than about the code. */
 function best(runs: RunResult[]): RunResult {
   return runs.reduce((top, r) => (r.perSecond > top.perSecond ? r : top));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function round(n: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
 }
 
 /** Baseline 1: kafkajs eachBatch doing nothing. */

@@ -26,6 +26,7 @@ import {
   BENCH_SERVER_URL,
   createBenchDatabase,
   createBenchTopic,
+  round,
   runScenario,
 } from './lib';
 import type { Progress } from './lib';
@@ -257,11 +258,6 @@ async function rawConsumeProduce(
     await producer.disconnect().catch(() => undefined);
     await output.delete();
   }
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 runScenario('risk', async ({ quick, progress }) => {
