@@ -66,8 +66,24 @@ function hottestOf(phase: PhaseResult): Service[] {
     .slice(0, 2);
 }
 
-runScenario('e2e', async ({ quick, progress }) => {
+/**
+ * PAYSTREAM_E2E_RATES="5:20,50:10" replaces the fixed phases (offered rate per second : seconds)
+ * and skips the search: for diagnosing latency at rates of one's choosing. Not used by the report.
+ */
+function fixedPhases(quick: boolean): { fixed: readonly (readonly [number, number])[]; search: readonly number[] } {
   const size = quick ? SIZES.quick : SIZES.full;
+  const custom = process.env.PAYSTREAM_E2E_RATES;
+  if (!custom) return size;
+  const fixed = custom.split(',').map((pair) => {
+    const [rate, seconds] = pair.split(':').map(Number);
+    if (!(rate > 0) || !(seconds > 0)) throw new Error(`PAYSTREAM_E2E_RATES: expected rate:seconds, got "${pair}"`);
+    return [rate, seconds] as const;
+  });
+  return { fixed, search: [] };
+}
+
+runScenario('e2e', async ({ quick, progress }) => {
+  const size = { ...(quick ? SIZES.quick : SIZES.full), ...fixedPhases(quick) };
   const baselineDb = await createBenchDatabase('e2e_baseline');
   const pgCommits = await progress
     .step('baseline: PostgreSQL INSERT+COMMIT, 16 connections', () =>

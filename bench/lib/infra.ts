@@ -1,3 +1,5 @@
+// Same kafkajs as the platform: its request-queue fix applies to the baselines too.
+import '@paystream/messaging';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 

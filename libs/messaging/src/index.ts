@@ -1,3 +1,4 @@
+import './kafkajs-request-queue.patch';
 export * from './kafka-config';
 export * from './kafka-health';
 export * from './ports';
@@ -12,3 +13,4 @@ export * from './consumer/exactly-once-consumer';
 export * from './consumer/exactly-once.strategy';
 export * from './serde';
 export * from './consumer/phase-profile';
+export { patchKafkajsRequestQueue } from './kafkajs-request-queue.patch';

@@ -1,3 +1,4 @@
+import './kafkajs-request-queue.patch';
 import { KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
 import type { SharedConfig } from '@paystream/platform';
 

@@ -1,3 +1,4 @@
+import './kafkajs-request-queue.patch';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, HealthRegistry, SharedConfig } from '@paystream/platform';
 import { Admin, Kafka } from 'kafkajs';

@@ -1,3 +1,4 @@
+import '../kafkajs-request-queue.patch';
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent, EventType } from '@paystream/contracts';
 import { dlqTopic } from '@paystream/contracts';
@@ -127,6 +128,14 @@ export const DEFAULT_MAX_BATCH_SIZE = 2000;
 const UNIQUE_VIOLATION = '23505';
 
 const KAFKAJS_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Retries of the transactional producers. The broker answers CONCURRENT_TRANSACTIONS when a
+ * transaction starts while the previous one's commit markers are still being written, which is
+ * the normal case for back-to-back chunks of one partition; the Java client retries it after
+ * 20 ms. The cluster-wide first retry (100 ms, doubling) would stall every such chunk.
+ */
+const TX_PRODUCER_RETRY = { initialRetryTime: 20, maxRetryTime: 5000, retries: Number.MAX_SAFE_INTEGER };
 
 /**
  * kafkajs consumer fetch settings for a per-partition fetch size (none: kafkajs' defaults). Exported
@@ -891,6 +900,7 @@ export class ExactlyOnceConsumer {
         maxInFlightRequests: 1,
         transactionTimeout: 30_000,
         allowAutoTopicCreation: false,
+        retry: TX_PRODUCER_RETRY,
       });
       p = producer.connect().then(() => producer);
       p.catch(() => this.txProducers.delete(key));

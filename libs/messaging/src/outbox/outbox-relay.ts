@@ -1,3 +1,4 @@
+import '../kafkajs-request-queue.patch';
 import { VerifiedSend } from '../verified-send';
 import { OutboxSignal } from './outbox-signal';
 import type { JsonLogger, Metrics } from '@paystream/observability';
