@@ -1,11 +1,12 @@
 import net from 'node:net';
-import { TOPICS, dlqTopic } from '@paystream/contracts';
 import {
+  ContractTopics,
   ServiceProcess,
   TEST_SERVER_URL,
   TestDatabase,
+  contractTopicEnv,
+  createContractTopics,
   createTestDatabase,
-  createTopics,
   startService,
   uniqueName,
   waitFor,
@@ -16,45 +17,15 @@ import { TcpProxy } from './tcp-proxy';
 const APPS = ['payment', 'ledger', 'audit', 'risk', 'notifications', 'analytics'] as const;
 type App = (typeof APPS)[number];
 
-/**
- * Each app gets its own topics and consumer group, so the test neither joins the platform's
- * groups nor reads its topics. The payment saga's input topics are fixed: it gets its own group
- * that starts at their end.
- */
-function isolation(app: App): { env: Record<string, string>; topics: string[] } {
-  const group = uniqueName(`ready-${app}`);
-  const input = uniqueName(`ready-${app}-in`);
-  const output = uniqueName(`ready-${app}-out`);
-  switch (app) {
-    case 'payment':
-      return {
-        env: { PAYMENT_CONSUMER_GROUP: group, PAYMENT_CONSUMER_FROM_BEGINNING: 'false' },
-        topics: [dlqTopic(TOPICS.riskDecisions, group), dlqTopic(TOPICS.ledgerResults, group)],
-      };
-    case 'ledger':
-      return {
-        env: { LEDGER_CONSUMER_GROUP: group, LEDGER_PAYMENT_EVENTS_TOPIC: input, LEDGER_RESULTS_TOPIC: output },
-        topics: [input, output, dlqTopic(input, group)],
-      };
-    case 'audit':
-      return { env: { AUDIT_CONSUMER_GROUP: group, AUDIT_TOPICS: input }, topics: [input, dlqTopic(input, group)] };
-    case 'risk':
-      return {
-        env: { RISK_CONSUMER_GROUP: group, RISK_INPUT_TOPIC: input, RISK_OUTPUT_TOPIC: output },
-        topics: [input, output, dlqTopic(input, group)],
-      };
-    case 'notifications':
-      return {
-        env: { NOTIFICATIONS_CONSUMER_GROUP: group, NOTIFICATIONS_TOPIC: input },
-        topics: [input, dlqTopic(input, group)],
-      };
-    case 'analytics':
-      return {
-        env: { ANALYTICS_CONSUMER_GROUP: group, ANALYTICS_TOPIC: input },
-        topics: [input, dlqTopic(input, group)],
-      };
-  }
-}
+/** The variable naming each app's consumer group. */
+const GROUP_VARIABLE: Record<App, string> = {
+  payment: 'PAYMENT_CONSUMER_GROUP',
+  ledger: 'LEDGER_CONSUMER_GROUP',
+  audit: 'AUDIT_CONSUMER_GROUP',
+  risk: 'RISK_CONSUMER_GROUP',
+  notifications: 'NOTIFICATIONS_CONSUMER_GROUP',
+  analytics: 'ANALYTICS_CONSUMER_GROUP',
+};
 
 interface Readiness {
   status: number;
@@ -96,10 +67,10 @@ describe('readiness follows the database', () => {
       const proxy = new TcpProxy(pgPort, new URL(TEST_SERVER_URL).hostname);
       let database: TestDatabase | undefined;
       let service: ServiceProcess | undefined;
-      let deleteTopics: (() => Promise<void>) | undefined;
-      const { env, topics } = isolation(app);
+      let topics: ContractTopics | undefined;
       try {
-        deleteTopics = await createTopics(topics.map((name) => ({ name })));
+        // Its own topics and group: the test neither reads the platform's topics nor joins its groups.
+        topics = await createContractTopics(`ready-${app}`);
         database = await createTestDatabase(`ready_${app}`);
         await proxy.start();
         service = startService(app, await freePort(), {
@@ -107,7 +78,8 @@ describe('readiness follows the database', () => {
           DATABASE_NAME: database.name,
           DATABASE_POOL_SIZE: '2',
           KAFKA_CLIENT_ID: uniqueName(`readiness-${app}`),
-          ...env,
+          [GROUP_VARIABLE[app]]: uniqueName(`ready-${app}`),
+          ...contractTopicEnv(topics),
         });
         await service.waitReady(90_000);
         const s = service;
@@ -158,7 +130,7 @@ describe('readiness follows the database', () => {
         const exit = await service?.stop();
         await proxy.cut();
         await database?.drop();
-        await deleteTopics?.();
+        await topics?.delete();
         // A graceful shutdown, also after the outage: Nest's shutdown hooks close everything and then
         // re-raise SIGTERM on the process, so the exit is either code 0 or that signal (never the
         // SIGKILL that stop() falls back to after its timeout).

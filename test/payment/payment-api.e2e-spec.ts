@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { waitFor } from '@paystream/testing';
+import { ContractTopics, createContractTopics, waitFor } from '@paystream/testing';
 import { Client } from 'pg';
 import { PaymentApiHarness, countRows, startPaymentApi } from './payment-harness';
 
@@ -12,14 +12,17 @@ interface Sent {
 }
 
 describe('Payment API (POST /v1/payments, GET /v1/payments) against PostgreSQL', () => {
+  let topics: ContractTopics;
   let api: PaymentApiHarness;
 
   beforeAll(async () => {
-    api = await startPaymentApi();
+    topics = await createContractTopics('payment-api');
+    api = await startPaymentApi(topics);
   });
 
   afterAll(async () => {
     await api?.close();
+    await topics?.delete();
   });
 
   const body = (patch: Record<string, unknown> = {}) => ({
@@ -111,7 +114,7 @@ describe('Payment API (POST /v1/payments, GET /v1/payments) against PostgreSQL',
       );
       expect(outbox.rows).toHaveLength(1);
       expect(outbox.rows[0]).toMatchObject({
-        topic: 'payment-events',
+        topic: topics.paymentEvents,
         key: 'acc-alice',
         payload: {
           type: 'payment.initiated',

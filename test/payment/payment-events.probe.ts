@@ -1,31 +1,35 @@
-import { AnyEvent, PaymentEvent, TOPICS } from '@paystream/contracts';
+import { AnyEvent, PaymentEvent } from '@paystream/contracts';
 import { EventCodec, eventHeaders, toKafkaHeaders } from '@paystream/messaging';
 import { testKafka, uniqueName, waitFor } from '@paystream/testing';
 import { Consumer, Producer } from 'kafkajs';
 
 /**
- * Reads `payment-events` from its current end with a group of its own and keeps the decoded events
- * of the payments a test cares about (the topic is shared with every other suite on the broker).
+ * Reads the test's own payment-events topic with a group of its own and keeps the decoded events
+ * of the payments a test cares about.
  */
 export class PaymentEventsProbe {
   readonly events: PaymentEvent[] = [];
   private readonly consumer: Consumer;
   private readonly watched = new Set<string>();
 
-  private constructor(private readonly codec: EventCodec) {
+  private constructor(
+    private readonly codec: EventCodec,
+    private readonly topic: string,
+  ) {
     this.consumer = testKafka(uniqueName('payment-probe')).consumer({ groupId: uniqueName('payment_probe') });
   }
 
-  static async start(codec: EventCodec): Promise<PaymentEventsProbe> {
-    const probe = new PaymentEventsProbe(codec);
+  static async start(codec: EventCodec, topic: string): Promise<PaymentEventsProbe> {
+    const probe = new PaymentEventsProbe(codec, topic);
     let joined = false;
     probe.consumer.on(probe.consumer.events.GROUP_JOIN, () => (joined = true));
     await probe.consumer.connect();
-    await probe.consumer.subscribe({ topics: [TOPICS.paymentEvents], fromBeginning: false });
+    // The topic is the test's own: from its beginning, no event published before the join is missed.
+    await probe.consumer.subscribe({ topics: [topic], fromBeginning: true });
     await probe.consumer.run({
       eachMessage: async ({ message }) => {
         if (!message.value) return;
-        const event = (await probe.codec.decode(TOPICS.paymentEvents, message.value)) as PaymentEvent;
+        const event = (await probe.codec.decode(probe.topic, message.value)) as PaymentEvent;
         if (probe.watched.has(event.paymentId)) probe.events.push(event);
       },
     });

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { runService } from '@paystream/platform';
-import { TestDatabase, createTestDatabase, uniqueName } from '@paystream/testing';
+import { ContractTopics, TestDatabase, contractTopicEnv, createTestDatabase, uniqueName } from '@paystream/testing';
 import { Client } from 'pg';
 // The payment suites start the app in this process, exactly as its main.ts does.
 // eslint-disable-next-line no-restricted-imports
@@ -31,10 +31,12 @@ export interface PaymentApiHarness {
 }
 
 /**
- * The payment service in this process (runService, exactly as main.ts starts it) on its own test
- * database and consumer group, with a pg client on that database for assertions.
+ * The payment service in this process (runService, exactly as main.ts starts it) on the test's own
+ * topics (never the contract topics, which `npm start` and the benchmarks use on the same broker),
+ * its own test database and consumer group, with a pg client on that database for assertions.
  */
 export async function startPaymentApi(
+  topics: ContractTopics,
   env: Record<string, string> = {},
   reuse?: { db: TestDatabase; group: string },
 ): Promise<PaymentApiHarness> {
@@ -50,6 +52,7 @@ export async function startPaymentApi(
     LOG_LEVEL: 'error',
     PAYMENT_CONSUMER_GROUP: group,
     PAYMENT_CONSUMER_FROM_BEGINNING: 'false',
+    ...contractTopicEnv(topics),
     ...env,
   });
   let app: NestFastifyApplication;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { PaymentTerms, RiskAssessed, LedgerPosted, LedgerRefused, TOPICS } from '@paystream/contracts';
+import { PaymentTerms, RiskAssessed, LedgerPosted, LedgerRefused } from '@paystream/contracts';
 import { SchemaRegistryCodec } from '@paystream/messaging';
-import { TEST_REGISTRY_URL, testKafka, waitFor } from '@paystream/testing';
+import { ContractTopics, TEST_REGISTRY_URL, createContractTopics, testKafka, waitFor } from '@paystream/testing';
 import { Admin, Producer } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { PaymentApiHarness, freePort, startPaymentApi } from './payment-harness';
@@ -17,6 +17,7 @@ const PAYMENTS = 12;
  */
 describe('Payment API while Kafka is down', () => {
   let codec: SchemaRegistryCodec;
+  let topics: ContractTopics;
   let producer: Producer;
   let admin: Admin;
   let probe: PaymentEventsProbe | undefined;
@@ -25,6 +26,7 @@ describe('Payment API while Kafka is down', () => {
 
   beforeAll(async () => {
     codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
+    topics = await createContractTopics('payment-kafka-down');
     const kafka = testKafka('payment-kafka-down-test');
     producer = kafka.producer({ idempotent: true });
     await producer.connect();
@@ -41,11 +43,15 @@ describe('Payment API while Kafka is down', () => {
     await probe?.stop();
     await producer?.disconnect();
     await admin?.disconnect();
+    await topics?.delete();
   });
 
   it('accepts payments with Kafka unreachable and publishes each payment.initiated exactly once when it is back', async () => {
     // An API-only instance (the saga consumer cannot join a group without a broker).
-    down = await startPaymentApi({ KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, PAYMENT_SAGA_ENABLED: 'false' });
+    down = await startPaymentApi(topics, {
+      KAFKA_BROKERS: `127.0.0.1:${await freePort()}`,
+      PAYMENT_SAGA_ENABLED: 'false',
+    });
     const submitted: { id: string; terms: PaymentTerms; correlationId: string }[] = [];
     for (let i = 0; i < PAYMENTS; i++) {
       const terms = {
@@ -77,9 +83,9 @@ describe('Payment API while Kafka is down', () => {
     await down.close({ keepDatabase: true });
     downClosed = true;
 
-    probe = await PaymentEventsProbe.start(codec);
+    probe = await PaymentEventsProbe.start(codec, topics.paymentEvents);
     for (const p of submitted) probe.watch(p.id);
-    up = await startPaymentApi({}, { db, group });
+    up = await startPaymentApi(topics, {}, { db, group });
     const api = up;
     await waitFor(
       'every payment.initiated published after the restart',
@@ -106,7 +112,7 @@ describe('Payment API while Kafka is down', () => {
     await produceEvents(
       producer,
       codec,
-      TOPICS.riskDecisions,
+      topics.riskDecisions,
       submitted.map((p): RiskAssessed => ({
         ...envelope(p, 1),
         type: 'risk.assessed',
@@ -119,7 +125,7 @@ describe('Payment API while Kafka is down', () => {
     await produceEvents(
       producer,
       codec,
-      TOPICS.ledgerResults,
+      topics.ledgerResults,
       submitted.map((p, i): LedgerPosted | LedgerRefused =>
         i % 2 === 0
           ? {

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  LedgerPosted,
-  LedgerRefused,
-  PaymentEvent,
-  PaymentTerms,
-  RiskAssessed,
-  TOPICS,
-  dlqTopic,
-} from '@paystream/contracts';
+import { LedgerPosted, LedgerRefused, PaymentEvent, PaymentTerms, RiskAssessed, dlqTopic } from '@paystream/contracts';
 import { SchemaRegistryCodec } from '@paystream/messaging';
-import { TEST_REGISTRY_URL, testKafka, waitFor } from '@paystream/testing';
+import { ContractTopics, TEST_REGISTRY_URL, createContractTopics, testKafka, waitFor } from '@paystream/testing';
 import { Admin, Producer } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { PaymentApiHarness, startPaymentApi } from './payment-harness';
@@ -18,9 +10,11 @@ import { PaymentEventsProbe, produceEvents } from './payment-events.probe';
 /**
  * The saga of the payment service on the real broker, registry and PostgreSQL. Risk and ledger are
  * played by this test: it produces their decisions (risk.assessed, ledger.posted / ledger.refused)
- * on the contract topics and checks each payment's final status and what the service emitted.
+ * on the test's own stand-ins for the contract topics and checks each payment's final status and
+ * what the service emitted.
  */
 describe('Payment saga (risk decisions and ledger results, exactly once)', () => {
+  let topics: ContractTopics;
   let api: PaymentApiHarness;
   let codec: SchemaRegistryCodec;
   let producer: Producer;
@@ -29,13 +23,14 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
 
   beforeAll(async () => {
     codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
+    topics = await createContractTopics('payment-saga');
     const kafka = testKafka('payment-saga-test');
     producer = kafka.producer({ idempotent: true });
     await producer.connect();
     admin = kafka.admin();
     await admin.connect();
-    probe = await PaymentEventsProbe.start(codec);
-    api = await startPaymentApi();
+    probe = await PaymentEventsProbe.start(codec, topics.paymentEvents);
+    api = await startPaymentApi(topics);
     // The service's group starts at the end of the topics (fresh group): produce only once it is in.
     await waitFor(
       'payment consumer group stable',
@@ -53,6 +48,7 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
     await probe?.stop();
     await producer?.disconnect();
     await admin?.disconnect();
+    await topics?.delete();
   }, 30_000);
 
   async function submit(amount: string): Promise<{ id: string; terms: PaymentTerms; correlationId: string }> {
@@ -144,10 +140,10 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
   it('settles an approved payment: PENDING → AUTHORIZED → SETTLED with payment.settled carrying the postings', async () => {
     const p = await submit('125.50');
     await waitForEvents(p.id, 1);
-    await produceEvents(producer, codec, TOPICS.riskDecisions, [riskAssessed(p, 'APPROVE')]);
+    await produceEvents(producer, codec, topics.riskDecisions, [riskAssessed(p, 'APPROVE')]);
     await waitForEvents(p.id, 2);
     const posted = ledgerPosted(p);
-    await produceEvents(producer, codec, TOPICS.ledgerResults, [posted]);
+    await produceEvents(producer, codec, topics.ledgerResults, [posted]);
     const events = await waitForEvents(p.id, 3);
     expectEventsOnce(events, ['payment.initiated', 'payment.authorized', 'payment.settled'], p.correlationId);
     expect(events[2].data).toMatchObject({
@@ -165,7 +161,7 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
   it('rejects a payment risk rejects, with the RISK_* reason on the payment and on payment.rejected', async () => {
     const p = await submit('20000.00');
     await waitForEvents(p.id, 1);
-    await produceEvents(producer, codec, TOPICS.riskDecisions, [riskAssessed(p, 'REJECT')]);
+    await produceEvents(producer, codec, topics.riskDecisions, [riskAssessed(p, 'REJECT')]);
     const events = await waitForEvents(p.id, 2);
     expectEventsOnce(events, ['payment.initiated', 'payment.rejected'], p.correlationId);
     expect(events[1].data).toMatchObject({ reason: 'RISK_AMOUNT_LIMIT', reasons: ['RISK_AMOUNT_LIMIT'] });
@@ -176,9 +172,9 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
   it('fails a payment the ledger refuses for insufficient funds', async () => {
     const p = await submit('99.99');
     await waitForEvents(p.id, 1);
-    await produceEvents(producer, codec, TOPICS.riskDecisions, [riskAssessed(p, 'APPROVE')]);
+    await produceEvents(producer, codec, topics.riskDecisions, [riskAssessed(p, 'APPROVE')]);
     await waitForEvents(p.id, 2);
-    await produceEvents(producer, codec, TOPICS.ledgerResults, [ledgerRefused(p)]);
+    await produceEvents(producer, codec, topics.ledgerResults, [ledgerRefused(p)]);
     const events = await waitForEvents(p.id, 3);
     expectEventsOnce(events, ['payment.initiated', 'payment.authorized', 'payment.failed'], p.correlationId);
     expect(events[2].data).toMatchObject({ reason: 'INSUFFICIENT_FUNDS' });
@@ -191,7 +187,7 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
     const approve = riskAssessed(p, 'APPROVE');
     const before = await illegalTransitions();
     // The same event twice (redelivery: deduped by eventId) and a contradicting second decision.
-    await produceEvents(producer, codec, TOPICS.riskDecisions, [approve, approve, riskAssessed(p, 'REJECT')]);
+    await produceEvents(producer, codec, topics.riskDecisions, [approve, approve, riskAssessed(p, 'REJECT')]);
     await waitFor('the second decision counted', async () => (await illegalTransitions()) === before + 1, {
       timeoutMs: 60_000,
     });
@@ -213,10 +209,10 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
     // One key, one send: both land in one chunk, whose flush fails on the unknown payment without
     // naming it; applied one record at a time, the stranger goes to the DLQ and the payment moves.
     const stranger = riskAssessed({ ...p, id: uuidv7() }, 'APPROVE');
-    await produceEvents(producer, codec, TOPICS.riskDecisions, [stranger, riskAssessed(p, 'APPROVE')]);
+    await produceEvents(producer, codec, topics.riskDecisions, [stranger, riskAssessed(p, 'APPROVE')]);
     await waitForEvents(p.id, 2);
     expectEventsOnce(probe.of(p.id), ['payment.initiated', 'payment.authorized'], p.correlationId);
-    const dlq = dlqTopic(TOPICS.riskDecisions, api.group);
+    const dlq = dlqTopic(topics.riskDecisions, api.group);
     await waitFor("the unknown payment's decision on the DLQ", async () => {
       const offsets = await admin.fetchTopicOffsets(dlq);
       return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0) === 1;

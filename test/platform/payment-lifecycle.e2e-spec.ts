@@ -1,11 +1,13 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { TOPICS } from '@paystream/contracts';
 import {
+  ContractTopics,
   ServiceProcess,
   TestDatabase,
   commitGroupOffsets,
+  contractTopicEnv,
+  createContractTopics,
   createTestDatabase,
   startService,
   testKafka,
@@ -15,18 +17,20 @@ import {
 
 /**
  * The whole platform as processes (the built apps, as `npm start` runs them) on the real broker,
- * registry and PostgreSQL, on the contract topics, each service with a fresh database and its own
- * consumer group whose offsets start at the end of the topics (so earlier suites' events on the
- * shared topics are not this platform's). One payment of each outcome goes through
- * payment → risk → payment → ledger → payment, and every consumer group sees all of them once.
+ * registry and PostgreSQL, each service with a fresh database and its own consumer group whose
+ * offsets start at the end of the topics. The topics are this test's own copies of the contract
+ * topics (same partitions and config): `npm start` and the benchmarks run the platform on the
+ * contract topics of the same broker, and neither must see the other's events.
+ * One payment of each outcome goes through payment → risk → payment → ledger → payment, and
+ * every consumer group sees all of them once.
  */
 const SERVICES = [
-  ['ledger', 3101, 'LEDGER_CONSUMER_GROUP', [TOPICS.paymentEvents]],
-  ['risk', 3103, 'RISK_CONSUMER_GROUP', [TOPICS.paymentEvents]],
-  ['audit', 3102, 'AUDIT_CONSUMER_GROUP', [TOPICS.paymentEvents, TOPICS.riskDecisions, TOPICS.ledgerResults]],
-  ['notifications', 3104, 'NOTIFICATIONS_CONSUMER_GROUP', [TOPICS.paymentEvents]],
-  ['analytics', 3105, 'ANALYTICS_CONSUMER_GROUP', [TOPICS.paymentEvents]],
-  ['payment', 3100, 'PAYMENT_CONSUMER_GROUP', [TOPICS.riskDecisions, TOPICS.ledgerResults]],
+  ['ledger', 3101, 'LEDGER_CONSUMER_GROUP', ['paymentEvents']],
+  ['risk', 3103, 'RISK_CONSUMER_GROUP', ['paymentEvents']],
+  ['audit', 3102, 'AUDIT_CONSUMER_GROUP', ['paymentEvents', 'riskDecisions', 'ledgerResults']],
+  ['notifications', 3104, 'NOTIFICATIONS_CONSUMER_GROUP', ['paymentEvents']],
+  ['analytics', 3105, 'ANALYTICS_CONSUMER_GROUP', ['paymentEvents']],
+  ['payment', 3100, 'PAYMENT_CONSUMER_GROUP', ['riskDecisions', 'ledgerResults']],
 ] as const;
 
 const sortByPartition = (ps: Array<{ partition: number; offset: string }>) =>
@@ -41,6 +45,7 @@ interface Payment {
 
 describe('Payment lifecycle across the six services', () => {
   const run = uniqueName('e2e');
+  let topics: ContractTopics | undefined;
   const dbs: TestDatabase[] = [];
   const apps = new Map<string, ServiceProcess>();
   let receiver: Server;
@@ -51,21 +56,29 @@ describe('Payment lifecycle across the six services', () => {
   const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
 
   beforeAll(async () => {
+    const own = await createContractTopics('platform-e2e');
+    topics = own;
     // Each group starts where the topics end now: commit those offsets before its first member
     // joins (one commit request per group; admin.setOffsets joined each group for ~5 s a topic).
     const admin = testKafka('platform-e2e').admin();
     await admin.connect();
     try {
-      for (const [service, , , topics] of SERVICES) {
+      for (const [service, , , keys] of SERVICES) {
         const offsets = await Promise.all(
-          topics.map(async (topic) => ({
-            topic,
-            partitions: (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
+          keys.map(async (key) => ({
+            topic: own[key],
+            partitions: (await admin.fetchTopicOffsets(own[key])).map((p) => ({
+              partition: p.partition,
+              offset: p.high,
+            })),
           })),
         );
         await commitGroupOffsets(`${run}_${service}`, offsets);
         // Read back: the services' consumers start from exactly these.
-        const committed = await admin.fetchOffsets({ groupId: `${run}_${service}`, topics: [...topics] });
+        const committed = await admin.fetchOffsets({
+          groupId: `${run}_${service}`,
+          topics: offsets.map((t) => t.topic),
+        });
         expect(committed.map((t) => ({ topic: t.topic, partitions: sortByPartition(t.partitions) }))).toEqual(
           offsets.map((t) => ({ topic: t.topic, partitions: sortByPartition(t.partitions) })),
         );
@@ -102,6 +115,7 @@ describe('Payment lifecycle across the six services', () => {
           PAYMENT_CONSUMER_FROM_BEGINNING: 'false',
           NOTIFICATIONS_ALLOW_PRIVATE_URLS: 'true',
           NOTIFICATIONS_DISPATCH_INTERVAL_MS: '100',
+          ...contractTopicEnv(own),
         }),
       );
     }
@@ -110,8 +124,10 @@ describe('Payment lifecycle across the six services', () => {
 
   afterAll(async () => {
     await Promise.all([...apps.values()].map((a) => a.stop()));
-    await new Promise((r) => receiver?.close(r));
+    // Without a receiver (set-up failed before it) close() would never call back and the hook hang.
+    if (receiver) await new Promise((r) => receiver.close(r));
     for (const db of dbs) await db.drop();
+    await topics?.delete();
   });
 
   async function post<T>(service: string, path: string, body: unknown, headers: Record<string, string> = {}) {

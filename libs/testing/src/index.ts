@@ -1,4 +1,5 @@
 export * from './consumer-groups';
+export * from './contract-topics';
 export * from './kafka';
 export * from './service-process';
 export * from './test-database';
