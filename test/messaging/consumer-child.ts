@@ -26,8 +26,13 @@ async function main(): Promise<void> {
   await dataSource.initialize();
   const codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
   let chunks = 0;
+  // Chunks through their commit, counted apart from `chunks`: chunks that share a combined
+  // transaction pass beforePgCommit one after the other before any of them passes afterPgCommit,
+  // and the parent waits for each number in turn.
+  let committed = 0;
   const maybeKill = (point: string) => {
-    if (point === killPoint && chunks === Number(killChunk)) process.kill(process.pid, 'SIGKILL');
+    // >=: a combined transaction's chunks all pass beforePgCommit before the first afterPgCommit.
+    if (point === killPoint && chunks >= Number(killChunk)) process.kill(process.pid, 'SIGKILL');
   };
   const consumer = new ExactlyOnceConsumer({
     dataSource,
@@ -52,7 +57,7 @@ async function main(): Promise<void> {
       },
       afterPgCommit: () => {
         maybeKill('afterPgCommit');
-        process.stdout.write(`chunk ${chunks}\n`);
+        process.stdout.write(`chunk ${++committed}\n`);
       },
     },
   });

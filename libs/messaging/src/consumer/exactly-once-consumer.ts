@@ -78,8 +78,14 @@ export interface ExactlyOnceConsumerOptions {
   fromBeginning?: boolean;
   /** Takes the end offsets at start and resolves `finished` once every partition reached them. */
   stopAtEndOffsets?: boolean;
-  /** Partitions processed in parallel by this instance (each with its own transaction). Default 1. */
+  /** Transactions running statements at once in this instance (a partition's chunks stay in order). Default 1. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Database mode: chunks of different partitions that are ready together share one PostgreSQL
+   * transaction (README: combined transactions). Default true; kafka-transaction mode never
+   * combines (one transactional producer per input partition).
+   */
+  combinePartitions?: boolean;
   /** Group session timeout; a crashed member is noticed after this long. Default 30000 ms. */
   sessionTimeoutMs?: number;
   /** Stable per process; names the transactional producers' owner in logs. */
@@ -121,6 +127,25 @@ interface BatchControl {
   isStale(): boolean;
   heartbeat(): Promise<void>;
 }
+
+/** A chunk waiting to join a combined transaction; resolves undefined when it must run alone. */
+interface CombinedJob {
+  topic: string;
+  partition: number;
+  live: Decoded[];
+  nextOffset: number;
+  info: ChunkInfo;
+  resolve(result: TxResult | undefined): void;
+}
+
+/** A unique violation inside a combined transaction: every chunk of it runs alone instead. */
+class CombinedConflict extends Error {}
+
+/**
+ * kafkajs batches in flight when chunks combine: enough for every partition of a fetch to reach
+ * the combiner together (12 partitions per topic by default, a few topics per group).
+ */
+const COMBINED_BATCHES_IN_FLIGHT = 32;
 
 /** README (performance): per-chunk costs are amortised by then; larger chunks hold locks longer. */
 export const DEFAULT_MAX_BATCH_SIZE = 2000;
@@ -182,6 +207,9 @@ export class ExactlyOnceConsumer {
   private readonly metrics?: ConsumerMetrics;
   private readonly profile?: PhaseProfile;
   private readonly gate: StatementGate;
+  private readonly combine: boolean;
+  private readonly waitingJobs: CombinedJob[] = [];
+  private combineScheduled = false;
   private lastTurn: Promise<void> = Promise.resolve();
   private consumer?: Consumer;
   private producer?: Producer;
@@ -201,6 +229,7 @@ export class ExactlyOnceConsumer {
     if (options.acceptTypes) this.accepted = new Set(options.acceptTypes);
     this.profile = options.profile;
     this.gate = new StatementGate(options.partitionsConsumedConcurrently ?? 1);
+    this.combine = this.mode === 'database' && (options.combinePartitions ?? true);
     this.kafka = new Kafka({
       ...options.kafkaConfig,
       clientId: `${options.kafkaConfig.clientId ?? 'paystream'}-${options.group}`,
@@ -264,7 +293,11 @@ export class ExactlyOnceConsumer {
       eachBatchAutoResolve: false,
       // One more partition than may run statements at once: its chunk decodes, or commits, while
       // the others hold the statement gate (StatementGate: never two handlers more than asked for).
-      partitionsConsumedConcurrently: (this.options.partitionsConsumedConcurrently ?? 1) + 1,
+      // Combining: every partition of a fetch in flight, so their chunks can share a transaction.
+      partitionsConsumedConcurrently: Math.max(
+        (this.options.partitionsConsumedConcurrently ?? 1) + 1,
+        this.combine ? COMBINED_BATCHES_IN_FLIGHT : 0,
+      ),
       eachBatch: (payload) => this.eachBatch(payload),
     });
     this.log('log', 'consumer started', { topics: this.options.topics, mode: this.mode, instance: this.instanceId });
@@ -663,7 +696,114 @@ export class ExactlyOnceConsumer {
     }
   }
 
+  /** The chunk's transaction: a combined one when chunks of other partitions are ready too. */
   private async runTransaction(
+    topic: string,
+    partition: number,
+    live: Decoded[],
+    nextOffset: number,
+    info: ChunkInfo,
+  ): Promise<TxResult> {
+    if (this.combine) {
+      const combined = await new Promise<TxResult | undefined>((resolve) => {
+        this.waitingJobs.push({ topic, partition, live, nextOffset, info, resolve });
+        this.scheduleCombined();
+      });
+      if (combined) return combined;
+    }
+    return this.runOwnTransaction(topic, partition, live, nextOffset, info);
+  }
+
+  /**
+   * Starts a combiner once the current burst of ready chunks is queued: kafkajs hands a fetch's
+   * batches to eachBatch within one turn of the event loop, so `setImmediate` sees them all.
+   */
+  private scheduleCombined(): void {
+    if (this.combineScheduled) return;
+    this.combineScheduled = true;
+    setImmediate(() => {
+      this.combineScheduled = false;
+      void this.runCombined();
+    });
+  }
+
+  /**
+   * One PostgreSQL transaction for every chunk queued when this combiner gets a statement permit
+   * (README: combined transactions). Chunks of one partition never meet in it (a partition's
+   * next chunk waits for the previous one's result), each chunk's records keep their order, and
+   * every chunk's dedupe rows and next offset are in it, so it commits or rolls back as a whole.
+   * Any failure - a handler's, a duplicate (unique violation), the connection - rolls it back and
+   * hands every chunk back to run alone, where the usual retry, duplicate and DLQ handling
+   * applies; a lone chunk runs alone straight away.
+   */
+  private async runCombined(): Promise<void> {
+    const release = await this.gate.acquire();
+    const jobs = this.waitingJobs.splice(0);
+    if (jobs.length <= 1) {
+      release();
+      for (const job of jobs) job.resolve(undefined);
+      return;
+    }
+    const qr = this.options.dataSource.createQueryRunner();
+    const p = this.profile;
+    let t = this.now();
+    let endTurn: (() => void) | undefined;
+    try {
+      await qr.connect();
+      await qr.startTransaction();
+      if (p) t = p.add('begin', t);
+      const scope = new ChunkScope(qr.manager, this.options.codec, false);
+      const counts: Array<{ applied: number; duplicates: number }> = [];
+      for (const job of jobs) {
+        const fresh = await this.insertDedupeRows(qr, job.live, job.topic, job.partition, job.nextOffset, true);
+        let applied = 0;
+        for (const d of job.live) {
+          if (!fresh.delete(d.eventId)) continue;
+          await withCorrelationId(d.event.correlationId || undefined, () =>
+            this.options.handler(d.event, this.context(d, job.topic, job.partition, scope)),
+          );
+          applied++;
+        }
+        counts.push({ applied, duplicates: job.live.length - applied });
+      }
+      if (p) t = p.add('handlers', t);
+      await scope.runFlushes();
+      await insertOutboxRows(qr.manager, scope.emitted);
+      if (p) t = p.add('flush', t);
+      endTurn = await this.commitTurn();
+      for (const job of jobs) await this.options.hooks?.beforePgCommit?.(job.info);
+      release();
+      await qr.commitTransaction();
+      if (p) p.add('commit', t);
+      // The turn ends once every chunk has run its after-commit step.
+      let open = jobs.length;
+      const end = endTurn;
+      jobs.forEach((job, i) => {
+        let ended = false;
+        const endOne = () => {
+          if (ended) return;
+          ended = true;
+          if (--open === 0) end();
+        };
+        job.resolve({ ...counts[i], outputs: [], endTurn: endOne });
+      });
+    } catch (err) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      endTurn?.();
+      if (!(err instanceof CombinedConflict)) {
+        this.log('debug', 'combined transaction failed; its chunks run alone', {
+          chunks: jobs.length,
+          error: String(err),
+        });
+      }
+      for (const job of jobs) job.resolve(undefined);
+    } finally {
+      release();
+      await qr.release().catch(() => undefined);
+    }
+  }
+
+  private async runOwnTransaction(
     topic: string,
     partition: number,
     live: Decoded[],
@@ -748,6 +888,7 @@ export class ExactlyOnceConsumer {
     topic: string,
     partition: number,
     nextOffset: number,
+    combined = false,
   ): Promise<Set<string>> {
     const ids = [...new Set(live.map((d) => d.eventId))];
     const withOffset = this.mode === 'database';
@@ -773,6 +914,8 @@ export class ExactlyOnceConsumer {
       return new Set(ids);
     } catch (err) {
       if (errorCode(err) !== UNIQUE_VIOLATION) throw err;
+      // Other chunks' work is in this transaction: they all run alone instead.
+      if (combined) throw new CombinedConflict('duplicate in a combined transaction');
     }
     await qr.rollbackTransaction();
     await qr.startTransaction();

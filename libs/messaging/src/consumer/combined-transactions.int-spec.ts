@@ -1,0 +1,160 @@
+import { dlqTopic } from '@paystream/contracts';
+import { Metrics } from '@paystream/observability';
+import {
+  TEST_BROKERS,
+  TEST_REGISTRY_URL,
+  TestDatabase,
+  createTopics,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@paystream/testing';
+import { logLevel } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { createMigratedDatabase, effectCounts, paymentInitiated } from '../../../../test/messaging/messaging-fixtures';
+import { PermanentError } from '../ports';
+import { SchemaRegistryCodec } from '../serde';
+import { ExactlyOnceConsumer, ExactlyOnceConsumerOptions } from './exactly-once-consumer';
+
+const PARTITIONS = 6;
+
+/**
+ * Database mode combines the chunks of partitions that are ready together into one PostgreSQL
+ * transaction; a failure in it hands every chunk back to run alone. Each handler records the id
+ * of the transaction it ran in (test_effects.key), so the tests see which chunks shared one.
+ */
+describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let codec: SchemaRegistryCodec;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    ({ db, dataSource } = await createMigratedDatabase('eo_combined'));
+    codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
+  });
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  async function topicWithEvents(prefix: string, perPartition: number) {
+    const topic = uniqueName(prefix);
+    const group = uniqueName(`${prefix}_group`);
+    cleanups.push(
+      await createTopics([
+        { name: topic, partitions: PARTITIONS },
+        { name: dlqTopic(topic, group), partitions: 1 },
+      ]),
+    );
+    const events = Array.from({ length: PARTITIONS * perPartition }, (_, i) =>
+      paymentInitiated(`acct-${i % PARTITIONS}`, i),
+    );
+    const producer = testKafka(`${prefix}-producer`).producer({ idempotent: true });
+    await producer.connect();
+    // Explicit partitions: every partition holds records before the consumer's first fetch.
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: await Promise.all(
+        events.map(async (e, i) => ({
+          key: e.data.debtorAccountId,
+          partition: i % PARTITIONS,
+          value: await codec.encode(topic, e),
+        })),
+      ),
+    });
+    await producer.disconnect();
+    return { topic, group, events };
+  }
+
+  async function start(
+    topic: string,
+    group: string,
+    poison: Set<string>,
+    options: Partial<ExactlyOnceConsumerOptions> = {},
+  ): Promise<Metrics> {
+    const metrics = new Metrics(`${group}-test`);
+    const consumer = new ExactlyOnceConsumer({
+      dataSource,
+      codec,
+      kafkaConfig: { clientId: group, brokers: TEST_BROKERS, logLevel: logLevel.NOTHING },
+      group,
+      topics: [topic],
+      metrics,
+      ...options,
+      handler: async (event, ctx) => {
+        if (poison.has(event.eventId)) throw new PermanentError('TEST_INVARIANT', 'this event breaks an invariant');
+        await ctx.manager.query(
+          `INSERT INTO test_effects (group_id, event_id, key, topic, partition, "offset", pid)
+           VALUES ($1, $2, pg_current_xact_id()::text, $3, $4, $5, $6)`,
+          [group, event.eventId, ctx.origin.topic, ctx.origin.partition, ctx.origin.offset, process.pid],
+        );
+      },
+    });
+    cleanups.push(() => consumer.stop());
+    await consumer.start();
+    return metrics;
+  }
+
+  const storedOffsets = async (group: string) =>
+    (
+      await dataSource.query<Array<{ partition: number; next: string }>>(
+        `SELECT partition, next_offset::text AS next FROM messaging_consumer_offsets WHERE group_id = $1 ORDER BY partition`,
+        [group],
+      )
+    ).map((r) => `${r.partition}:${r.next}`);
+
+  /** Partitions per transaction id, from the effect rows. */
+  async function partitionsPerTransaction(group: string): Promise<number[]> {
+    const rows = await dataSource.query<Array<{ n: number }>>(
+      `SELECT count(DISTINCT partition)::int AS n FROM test_effects WHERE group_id = $1 GROUP BY key`,
+      [group],
+    );
+    return rows.map((r) => r.n);
+  }
+
+  it('applies the chunks of several partitions in one transaction, each event once, every offset stored', async () => {
+    const { topic, group, events } = await topicWithEvents('eo_combined_ok', 5);
+    await start(topic, group, new Set());
+    const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:5`);
+    await waitFor('every partition applied', async () => (await storedOffsets(group)).join() === all.join());
+
+    expect(await effectCounts(dataSource, group)).toEqual(new Map(events.map((e) => [e.eventId, 1])));
+    const shared = await partitionsPerTransaction(group);
+    expect(Math.max(...shared)).toBeGreaterThan(1);
+    expect(shared.reduce((a, b) => a + b, 0)).toBe(PARTITIONS);
+  });
+
+  it('runs each chunk alone after a handler fails in a combined transaction: the poison goes to the DLQ, the rest applies once', async () => {
+    const { topic, group, events } = await topicWithEvents('eo_combined_poison', 4);
+    const poisoned = events[PARTITIONS + 2]; // partition 2, second record
+    const metrics = await start(topic, group, new Set([poisoned.eventId]));
+    const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:4`);
+    await waitFor(
+      'every partition past its last record',
+      async () => (await storedOffsets(group)).join() === all.join(),
+    );
+
+    const expected = new Map(events.filter((e) => e !== poisoned).map((e) => [e.eventId, 1]));
+    expect(await effectCounts(dataSource, group)).toEqual(expected);
+    const admin = testKafka('eo-combined-admin').admin();
+    await admin.connect();
+    const dlqEnd = await admin.fetchTopicOffsets(dlqTopic(topic, group)).finally(() => admin.disconnect());
+    expect(dlqEnd.map((p) => p.high)).toEqual(['1']);
+    const dlq = (await metrics.text()).split('\n').find((l) => l.startsWith('messaging_consumer_dlq_total{'));
+    expect(dlq?.endsWith(' 1')).toBe(true);
+  });
+
+  it('with combinePartitions false, every transaction holds one partition', async () => {
+    const { topic, group, events } = await topicWithEvents('eo_combined_off', 3);
+    await start(topic, group, new Set(), { combinePartitions: false });
+    const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:3`);
+    await waitFor('every partition applied', async () => (await storedOffsets(group)).join() === all.join());
+
+    expect(await effectCounts(dataSource, group)).toEqual(new Map(events.map((e) => [e.eventId, 1])));
+    expect(new Set(await partitionsPerTransaction(group))).toEqual(new Set([1]));
+  });
+});
