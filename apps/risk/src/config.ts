@@ -24,8 +24,11 @@ export const riskConfigShape = {
   /**
    * Partitions processed in parallel, each chunk in its own transactions. Safe for velocity: one
    * debtor's events are on one partition, so its state is never written by two chunks at once.
+   * Default 12, the contract's partition count: each chunk's Kafka transaction (five broker round
+   * trips) overlaps the other partitions' decoding and PostgreSQL work instead of queueing them
+   * (docs/design-notes.md, "Per-hop latency").
    */
-  RISK_PARTITIONS_CONCURRENTLY: envInt(1, 64).default('4'),
+  RISK_PARTITIONS_CONCURRENTLY: envInt(1, 64).default('12'),
 };
 
 export interface RiskSettings {
