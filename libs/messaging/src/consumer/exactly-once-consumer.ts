@@ -147,6 +147,12 @@ class CombinedConflict extends Error {}
  */
 const COMBINED_BATCHES_IN_FLIGHT = 32;
 
+/**
+ * Database mode: how long committed-offset hints for Kafka are gathered before one
+ * OffsetCommit request carries them all (PostgreSQL holds the truth; the hint serves lag tools).
+ */
+const HINT_INTERVAL_MS = 500;
+
 /** README (performance): per-chunk costs are amortised by then; larger chunks hold locks longer. */
 export const DEFAULT_MAX_BATCH_SIZE = 2000;
 
@@ -210,6 +216,11 @@ export class ExactlyOnceConsumer {
   private readonly combine: boolean;
   private readonly waitingJobs: CombinedJob[] = [];
   private combineScheduled = false;
+  /** Database mode: the latest offset hint per partition, sent every HINT_INTERVAL_MS. */
+  private readonly pendingHints = new Map<string, { topic: string; partition: number; offset: string }>();
+  private hintTimer?: ReturnType<typeof setTimeout>;
+  /** Partitions of the current assignment (GROUP_JOIN): hints only ever go out for these. */
+  private assigned = new Set<string>();
   private lastTurn: Promise<void> = Promise.resolve();
   private consumer?: Consumer;
   private producer?: Producer;
@@ -278,6 +289,10 @@ export class ExactlyOnceConsumer {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) => {
       this.positions.clear();
+      this.pendingHints.clear();
+      this.assigned = new Set(
+        Object.entries(e.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => partitionKey(t, p))),
+      );
       this.offsetsLoaded = this.seekToStoredOffsets(e.payload.memberAssignment).catch((err: unknown) => {
         // eachBatch loads them again before it processes anything.
         this.log('warn', 'could not load stored offsets on join', { error: String(err) });
@@ -308,6 +323,7 @@ export class ExactlyOnceConsumer {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
+    await this.flushHints();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     for (const p of this.txProducers.values())
@@ -447,14 +463,33 @@ export class ExactlyOnceConsumer {
       if (!alive) break;
     }
     if (committed !== undefined && this.mode === 'database' && control.isRunning() && !control.isStale()) {
-      // Once per fetched batch: a hint for tools that read Kafka's committed offsets (PostgreSQL
-      // holds the truth), and never for a partition this member no longer owns. Not awaited: the
-      // next batch need not wait for the coordinator's answer (requests on one connection keep
-      // their order, so a partition's hints never go backwards; a lost one is only a stale hint).
-      void this.consumer
-        ?.commitOffsets([{ topic, partition, offset: String(committed) }])
-        .catch((err: unknown) => this.log('debug', 'offset hint not committed', { error: String(err) }));
+      this.queueHint(topic, partition, committed);
     }
+  }
+
+  /**
+   * A hint for tools that read Kafka's committed offsets (PostgreSQL holds the truth). Gathered
+   * per partition and sent every HINT_INTERVAL_MS in one request, for the partitions of the
+   * current assignment only (a rebalance drops what is pending). Not awaited by the batch; a
+   * lost hint is only a stale one, and requests on one connection keep their order, so a
+   * partition's hints never go backwards.
+   */
+  private queueHint(topic: string, partition: number, offset: number): void {
+    this.pendingHints.set(partitionKey(topic, partition), { topic, partition, offset: String(offset) });
+    if (this.hintTimer) return;
+    this.hintTimer = setTimeout(() => void this.flushHints(), HINT_INTERVAL_MS);
+    this.hintTimer.unref?.();
+  }
+
+  private async flushHints(): Promise<void> {
+    if (this.hintTimer) clearTimeout(this.hintTimer);
+    this.hintTimer = undefined;
+    const hints = [...this.pendingHints].filter(([key]) => this.assigned.has(key)).map(([, h]) => h);
+    this.pendingHints.clear();
+    if (hints.length === 0 || !this.consumer) return;
+    await this.consumer
+      .commitOffsets(hints)
+      .catch((err: unknown) => this.log('debug', 'offset hints not committed', { error: String(err) }));
   }
 
   private async positionWithRetry(
