@@ -181,8 +181,9 @@ runScenario('payment-api', async ({ quick, progress }) => {
     const service = await progress.step('start the payment service', () => startPaymentService(db.name, progress));
     try {
       // Warm-up: JIT, pool connections, schema registry cache; not measured.
-      await progress.step('warm-up POST for 2 s at concurrency 16', () =>
-        postLoad(service.base, service.pid, db.url, 16, 2, `${run}-warm`),
+      const warmSeconds = quick ? 1 : 2;
+      await progress.step(`warm-up POST for ${warmSeconds} s at concurrency 16`, () =>
+        postLoad(service.base, service.pid, db.url, 16, warmSeconds, `${run}-warm`),
       );
       for (const c of CONCURRENCIES) {
         const r = await progress.step(`POST /v1/payments for ${seconds} s at concurrency ${c}`, () =>

@@ -261,7 +261,7 @@ async function rawConsumeProduce(
 }
 
 runScenario('risk', async ({ quick, progress }) => {
-  const n = quick ? 1500 : 20000;
+  const n = quick ? 800 : 20000;
   const input = await createBenchTopic('bench_risk_in', PARTITIONS);
   try {
     const codec = await SchemaRegistryCodec.create({ url: REGISTRY_URL });
