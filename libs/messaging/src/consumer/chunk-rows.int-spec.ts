@@ -13,6 +13,7 @@ import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
   createMigratedDatabase,
+  dlqHeaders,
   effectCounts,
   paymentInitiated,
   recordEffect,
@@ -160,18 +161,7 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     expect(await counter(metrics, 'messaging_consumer_applied_total', group)).toBe(3);
     expect(await counter(metrics, 'messaging_consumer_duplicates_total', group)).toBe(2);
     expect(await counter(metrics, 'messaging_consumer_dlq_total', group)).toBe(1);
-    const dlq: Array<Record<string, string>> = [];
-    const reader = testKafka('eo-event-ids-dlq').consumer({ groupId: uniqueName('dlq-reader') });
-    await reader.connect();
-    await reader.subscribe({ topic: dlqTopic(topic, group), fromBeginning: true });
-    await reader.run({
-      eachMessage: ({ message }) => {
-        dlq.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
-        return Promise.resolve();
-      },
-    });
-    await waitFor('one DLQ record', () => dlq.length >= 1);
-    await reader.disconnect();
+    const dlq = await dlqHeaders(topic, group, 1);
     expect(dlq).toHaveLength(1);
     expect(dlq[0]).toMatchObject({
       'dlq.offset': '1',

@@ -41,41 +41,46 @@ export class NarrowDedupeKey1795620000000 implements MigrationInterface {
         created_at TIMESTAMPTZ NOT NULL DEFAULT now()
       )`);
     await q.query(`INSERT INTO messaging_groups (name) SELECT DISTINCT group_id FROM messaging_processed_events`);
-    await q.query(`ALTER TABLE messaging_processed_events RENAME TO messaging_processed_events_text`);
-    await q.query(`ALTER INDEX messaging_processed_events_pkey RENAME TO messaging_processed_events_text_pkey`);
     // processed_at stays: it is what a retention job would go by.
-    await q.query(`
-      CREATE TABLE messaging_processed_events (
-        group_key    INTEGER     NOT NULL,
-        event_id     UUID        NOT NULL,
-        processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-        PRIMARY KEY (group_key, event_id)
-      )`);
-    await q.query(`
-      INSERT INTO messaging_processed_events (group_key, event_id, processed_at)
-      SELECT g.group_key, p.event_id::uuid, p.processed_at
-        FROM messaging_processed_events_text p JOIN messaging_groups g ON g.name = p.group_id
-       ORDER BY 1, 2
-      -- Two spellings of one UUID (upper and lower case) were two rows as text: one is enough.
-      ON CONFLICT DO NOTHING`);
-    await q.query(`DROP TABLE messaging_processed_events_text`);
+    await replaceDedupeTable(
+      q,
+      `group_key    INTEGER     NOT NULL,
+       event_id     UUID        NOT NULL,
+       processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+       PRIMARY KEY (group_key, event_id)`,
+      // Two spellings of one UUID (upper and lower case) were two rows as text: one is enough.
+      `INSERT INTO messaging_processed_events (group_key, event_id, processed_at)
+       SELECT g.group_key, p.event_id::uuid, p.processed_at
+         FROM messaging_processed_events_old p JOIN messaging_groups g ON g.name = p.group_id
+        ORDER BY 1, 2
+       ON CONFLICT DO NOTHING`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE messaging_processed_events RENAME TO messaging_processed_events_uuid`);
-    await q.query(`ALTER INDEX messaging_processed_events_pkey RENAME TO messaging_processed_events_uuid_pkey`);
-    await q.query(`
-      CREATE TABLE messaging_processed_events (
-        group_id     TEXT        NOT NULL,
-        event_id     TEXT        NOT NULL,
-        processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-        PRIMARY KEY (group_id, event_id)
-      )`);
-    await q.query(`
-      INSERT INTO messaging_processed_events (group_id, event_id, processed_at)
-      SELECT g.name, p.event_id::text, p.processed_at
-        FROM messaging_processed_events_uuid p JOIN messaging_groups g ON g.group_key = p.group_key`);
-    await q.query(`DROP TABLE messaging_processed_events_uuid`);
+    await replaceDedupeTable(
+      q,
+      `group_id     TEXT        NOT NULL,
+       event_id     TEXT        NOT NULL,
+       processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+       PRIMARY KEY (group_id, event_id)`,
+      `INSERT INTO messaging_processed_events (group_id, event_id, processed_at)
+       SELECT g.name, p.event_id::text, p.processed_at
+         FROM messaging_processed_events_old p JOIN messaging_groups g ON g.group_key = p.group_key`,
+    );
     await q.query(`DROP TABLE messaging_groups`);
   }
+}
+
+/**
+ * Swaps messaging_processed_events for a new table of `columns`: the current one is renamed to
+ * messaging_processed_events_old (its primary key index too, so the new one can take the name),
+ * `copy` fills the new one from it, and it is dropped.
+ */
+async function replaceDedupeTable(q: QueryRunner, columns: string, copy: string): Promise<void> {
+  await q.query(`ALTER TABLE messaging_processed_events RENAME TO messaging_processed_events_old`);
+  await q.query(`ALTER INDEX messaging_processed_events_pkey RENAME TO messaging_processed_events_old_pkey`);
+  await q.query(`CREATE TABLE messaging_processed_events (${columns})`);
+  await q.query(copy);
+  await q.query(`DROP TABLE messaging_processed_events_old`);
 }
