@@ -671,7 +671,8 @@ export class ExactlyOnceConsumer {
         const eventId = event.eventId || headerString(message.headers, 'eventId');
         if (!eventId) throw new PermanentError('SCHEMA_INVALID', 'event has no eventId');
         // The dedupe row's event_id is a UUID column: anything else could never get one.
-        if (!UUID.test(eventId)) throw new PermanentError('SCHEMA_INVALID', `eventId is not a UUID: ${eventId}`);
+        if (!UUID.test(eventId))
+          throw new PermanentError('SCHEMA_INVALID', `eventId is not a UUID: ${eventId.slice(0, 100)}`);
         out.push({ index, message, event, eventId, dedupeId: eventId.toLowerCase() });
       } catch (err) {
         const failure = classifyError(err);
@@ -779,7 +780,7 @@ export class ExactlyOnceConsumer {
     let t = this.now();
     let endTurn: (() => void) | undefined;
     try {
-      // Inside the try: should resolving fail, the chunks run alone and retry it there.
+      // Cached since start(). Inside the try: should it fail, the chunks run alone and retry it there.
       const groupKey = await this.groupKey();
       await qr.connect();
       await qr.startTransaction();
@@ -850,7 +851,7 @@ export class ExactlyOnceConsumer {
     nextOffset: number,
     info: ChunkInfo,
   ): Promise<TxResult> {
-    // Resolved at start; again here only if that failed (a transient error, retried with the chunk).
+    // Cached since start(); a failure (PostgreSQL away) is a transient one, retried with the chunk.
     const groupKey = await this.groupKey();
     const qr = this.options.dataSource.createQueryRunner();
     let index: number | undefined;
