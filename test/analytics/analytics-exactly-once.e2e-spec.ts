@@ -114,7 +114,8 @@ describe('analytics counts every payment exactly once', () => {
 
   async function processed(): Promise<number> {
     const r = await db!.query<{ n: string }>(
-      `SELECT count(*) AS n FROM messaging_processed_events WHERE group_id = $1`,
+      `SELECT count(*) AS n FROM messaging_processed_events p
+         JOIN messaging_groups g ON g.group_key = p.group_key WHERE g.name = $1`,
       [group],
     );
     return Number(r.rows[0].n);

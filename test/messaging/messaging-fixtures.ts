@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { PaymentInitiated, RiskAssessed } from '@paystream/contracts';
+import { dlqTopic } from '@paystream/contracts';
 import { messagingMigrations } from '@paystream/messaging';
 import { createDataSource } from '@paystream/persistence';
-import { TEST_SERVER_URL, TestDatabase, createTestDatabase, testKafka } from '@paystream/testing';
+import { TEST_SERVER_URL, TestDatabase, createTestDatabase, testKafka, uniqueName, waitFor } from '@paystream/testing';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -105,6 +106,26 @@ export async function recordEffect(
     `INSERT INTO test_effects (group_id, event_id, key, topic, partition, "offset", pid) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
     [group, eventId, key, origin.topic, origin.partition, origin.offset, process.pid],
   );
+}
+
+/** The headers of the first `count` records of a group's DLQ topic, read from its start. */
+export async function dlqHeaders(topic: string, group: string, count: number): Promise<Array<Record<string, string>>> {
+  const dead: Array<Record<string, string>> = [];
+  const reader = testKafka(`${group}-dlq-reader`).consumer({ groupId: uniqueName('dlq-reader') });
+  await reader.connect();
+  try {
+    await reader.subscribe({ topic: dlqTopic(topic, group), fromBeginning: true });
+    await reader.run({
+      eachMessage: ({ message }) => {
+        dead.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
+        return Promise.resolve();
+      },
+    });
+    await waitFor(`${count} DLQ record(s)`, () => dead.length >= count);
+  } finally {
+    await reader.disconnect();
+  }
+  return dead;
 }
 
 /** Checks that `condition` keeps holding for `ms` (the opposite of waitFor: something must NOT happen). */

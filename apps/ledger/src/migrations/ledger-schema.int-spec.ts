@@ -37,6 +37,7 @@ describe('ledger migrations', () => {
     expect((await ds.runMigrations()).map((m) => m.name)).toEqual([
       'MessagingTables1764072000000',
       'LedgerSchema1795609596990',
+      'NarrowDedupeKey1795620000000',
     ]);
     expect(await tables()).toEqual(
       expect.arrayContaining([
@@ -50,8 +51,9 @@ describe('ledger migrations', () => {
     );
     await ds.undoLastMigration();
     await ds.undoLastMigration();
+    await ds.undoLastMigration();
     expect(await tables()).toEqual([]);
-    expect((await ds.runMigrations()).length).toBe(2);
+    expect((await ds.runMigrations()).length).toBe(3);
   });
 
   it('refuses a second journal entry for the same payment', async () => {

@@ -13,6 +13,7 @@ import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
   createMigratedDatabase,
+  dlqHeaders,
   effectCounts,
   paymentInitiated,
   recordEffect,
@@ -124,7 +125,8 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     );
     expect(types).toEqual([{ key: 'payment.initiated' }]);
     const dedupe = await dataSource.query<Array<{ event_id: string }>>(
-      `SELECT event_id FROM messaging_processed_events WHERE group_id = $1 ORDER BY event_id`,
+      `SELECT p.event_id::text AS event_id FROM messaging_processed_events p
+         JOIN messaging_groups g ON g.group_key = p.group_key WHERE g.name = $1 ORDER BY p.event_id`,
       [group],
     );
     expect(dedupe.map((r) => r.event_id)).toEqual(initiated.map((e) => e.eventId).sort());
@@ -134,6 +136,39 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     expect(dlqEnd.map((p) => p.high)).toEqual(['0']);
     expect(await counter(metrics, 'messaging_consumer_skipped_total', group)).toBe(5);
     expect(await counter(metrics, 'messaging_consumer_applied_total', group)).toBe(5);
+  });
+
+  it('dead-letters records whose eventId is not a UUID, applies the others, and takes an upper-case copy of an applied UUID for a duplicate', async () => {
+    const { topic, group, metrics, storedOffset } = await setUp('eo_event_ids');
+    const good = Array.from({ length: 3 }, (_, i) => paymentInitiated('acct', i));
+    const notUuid = { ...paymentInitiated('acct', 7), eventId: 'evt-7' };
+    const upper = { ...good[1], eventId: good[1].eventId.toUpperCase() };
+    const value = (e: Parameters<SchemaRegistryCodec['encode']>[1]) => codec.encode(topic, e);
+    // Offsets 0..5 in chunks of 4: the dedupe key is (group, UUID), so 'evt-7' could never get a
+    // dedupe row (SCHEMA_INVALID → DLQ), and the same UUID spelled in upper case is the same event.
+    await produce(topic, [
+      { value: await value(good[0]), headers: { eventId: good[0].eventId } },
+      { value: await value(notUuid), headers: { eventId: notUuid.eventId } },
+      { value: await value(good[1]), headers: { eventId: good[1].eventId } },
+      { value: await value(upper), headers: { eventId: upper.eventId } },
+      { value: await value(good[2]), headers: { eventId: good[2].eventId } },
+      { value: await value(upper), headers: { eventId: upper.eventId } },
+    ]);
+    await waitFor('the stored offset past every record', async () => (await storedOffset()) === '6');
+
+    const counts = await effectCounts(dataSource, group);
+    expect(new Map([...counts])).toEqual(new Map(good.map((e) => [e.eventId, 1])));
+    expect(await counter(metrics, 'messaging_consumer_applied_total', group)).toBe(3);
+    expect(await counter(metrics, 'messaging_consumer_duplicates_total', group)).toBe(2);
+    expect(await counter(metrics, 'messaging_consumer_dlq_total', group)).toBe(1);
+    const dlq = await dlqHeaders(topic, group, 1);
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]).toMatchObject({
+      'dlq.offset': '1',
+      'dlq.errorCode': 'SCHEMA_INVALID',
+      'dlq.errorMessage': 'eventId is not a UUID: evt-7',
+      'dlq.eventId': 'evt-7',
+    });
   });
 
   it('applies new events and skips copies of applied ones in a chunk whose plain dedupe insert hits the primary key', async () => {

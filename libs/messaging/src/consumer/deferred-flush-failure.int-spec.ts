@@ -10,7 +10,7 @@ import {
 } from '@paystream/testing';
 import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { createMigratedDatabase, paymentInitiated } from '../../../../test/messaging/messaging-fixtures';
+import { createMigratedDatabase, dlqHeaders, paymentInitiated } from '../../../../test/messaging/messaging-fixtures';
 import { SchemaRegistryCodec } from '../serde';
 import { ExactlyOnceConsumer } from './exactly-once-consumer';
 
@@ -91,18 +91,7 @@ describe('ExactlyOnceConsumer when a deferred flush fails', () => {
     );
     expect(applied).toHaveLength(29);
 
-    const dead: Array<Record<string, string>> = [];
-    const reader = testKafka('eo-flush-dlq').consumer({ groupId: uniqueName('eo-flush-dlq') });
-    await reader.connect();
-    await reader.subscribe({ topic: dlqTopic(topic, group), fromBeginning: true });
-    await reader.run({
-      eachMessage: ({ message }) => {
-        dead.push(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
-        return Promise.resolve();
-      },
-    });
-    await waitFor('the DLQ record', () => dead.length >= 1);
-    await reader.disconnect();
+    const dead = await dlqHeaders(topic, group, 1);
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ 'dlq.offset': '13', 'dlq.errorCode': '23514', 'dlq.eventId': culprit.eventId });
   });

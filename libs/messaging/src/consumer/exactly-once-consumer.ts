@@ -102,6 +102,8 @@ interface Decoded {
   message: KafkaMessage;
   event: AnyEvent;
   eventId: string;
+  /** The eventId as PostgreSQL spells the UUID (lower case): what the dedupe statement returns. */
+  dedupeId: string;
 }
 
 interface TxResult {
@@ -157,6 +159,9 @@ const HINT_INTERVAL_MS = 500;
 export const DEFAULT_MAX_BATCH_SIZE = 2000;
 
 const UNIQUE_VIOLATION = '23505';
+
+/** The dedupe key's event_id is a UUID (DESIGN.md §4: UUIDv7); canonical text form, any version. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const KAFKAJS_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
@@ -228,6 +233,8 @@ export class ExactlyOnceConsumer {
   /** Next offset per owned partition, as stored in PostgreSQL (database mode). */
   private readonly positions = new Map<string, number>();
   private offsetsLoaded: Promise<void> = Promise.resolve();
+  /** This group's key in messaging_groups, resolved once (again only if resolving failed). */
+  private groupKeyLoaded?: Promise<number>;
   private endOffsets?: Map<string, number>;
   private stopping = false;
   private readonly abort = new AbortController();
@@ -266,6 +273,7 @@ export class ExactlyOnceConsumer {
   }
 
   async start(): Promise<void> {
+    await this.groupKey();
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -368,6 +376,26 @@ export class ExactlyOnceConsumer {
 
   private checkFinished(): void {
     if (this.endOffsets && this.endOffsets.size === 0) this.resolveFinished();
+  }
+
+  /**
+   * The group's small key for its dedupe rows (messaging_groups). Two statements, not one with a
+   * CTE: an instance of the same group starting at the same time may insert the name first, and
+   * only a statement started after its commit sees that row.
+   */
+  private groupKey(): Promise<number> {
+    this.groupKeyLoaded ??= (async () => {
+      const db = this.options.dataSource;
+      await db.query(`INSERT INTO messaging_groups (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.group]);
+      const rows: Array<{ group_key: number }> = await db.query(
+        `SELECT group_key FROM messaging_groups WHERE name = $1`,
+        [this.group],
+      );
+      if (rows.length !== 1) throw new Error(`messaging_groups has no row for group ${this.group}`);
+      return rows[0].group_key;
+    })();
+    this.groupKeyLoaded.catch(() => (this.groupKeyLoaded = undefined));
+    return this.groupKeyLoaded;
   }
 
   private storedOffsets(topics: string[]): Promise<Array<{ topic: string; partition: number; next_offset: string }>> {
@@ -677,7 +705,10 @@ export class ExactlyOnceConsumer {
         }
         const eventId = event.eventId || headerString(message.headers, 'eventId');
         if (!eventId) throw new PermanentError('SCHEMA_INVALID', 'event has no eventId');
-        out.push({ index, message, event, eventId });
+        // The dedupe row's event_id is a UUID column: anything else could never get one.
+        if (!UUID.test(eventId))
+          throw new PermanentError('SCHEMA_INVALID', `eventId is not a UUID: ${eventId.slice(0, 100)}`);
+        out.push({ index, message, event, eventId, dedupeId: eventId.toLowerCase() });
       } catch (err) {
         const failure = classifyError(err);
         if (failure.kind !== 'permanent') throw err;
@@ -784,16 +815,26 @@ export class ExactlyOnceConsumer {
     let t = this.now();
     let endTurn: (() => void) | undefined;
     try {
+      // Cached since start(). Inside the try: should it fail, the chunks run alone and retry it there.
+      const groupKey = await this.groupKey();
       await qr.connect();
       await qr.startTransaction();
       if (p) t = p.add('begin', t);
       const scope = new ChunkScope(qr.manager, this.options.codec, false);
       const counts: Array<{ applied: number; duplicates: number }> = [];
       for (const job of jobs) {
-        const fresh = await this.insertDedupeRows(qr, job.live, job.topic, job.partition, job.nextOffset, true);
+        const fresh = await this.insertDedupeRows(
+          qr,
+          groupKey,
+          job.live,
+          job.topic,
+          job.partition,
+          job.nextOffset,
+          true,
+        );
         let applied = 0;
         for (const d of job.live) {
-          if (!fresh.delete(d.eventId)) continue;
+          if (!fresh.delete(d.dedupeId)) continue;
           await withCorrelationId(d.event.correlationId || undefined, () =>
             this.options.handler(d.event, this.context(d, job.topic, job.partition, scope)),
           );
@@ -845,6 +886,8 @@ export class ExactlyOnceConsumer {
     nextOffset: number,
     info: ChunkInfo,
   ): Promise<TxResult> {
+    // Cached since start(); a failure (PostgreSQL away) is a transient one, retried with the chunk.
+    const groupKey = await this.groupKey();
     const qr = this.options.dataSource.createQueryRunner();
     let index: number | undefined;
     const p = this.profile;
@@ -860,13 +903,13 @@ export class ExactlyOnceConsumer {
       release = await this.gate.acquire();
       if (p) t = this.now();
       const scope = new ChunkScope(qr.manager, this.options.codec, this.mode === 'kafka-transaction');
-      const fresh = await this.insertDedupeRows(qr, live, topic, partition, nextOffset);
+      const fresh = await this.insertDedupeRows(qr, groupKey, live, topic, partition, nextOffset);
       if (p) t = p.add('dedupe', t);
       const order: Array<{ d: Decoded; isNew: boolean }> = [];
       let applied = 0;
       for (const d of live) {
         // delete: a second copy of the same event in one chunk is a duplicate too.
-        const isNew = fresh.delete(d.eventId);
+        const isNew = fresh.delete(d.dedupeId);
         order.push({ d, isNew });
         if (!isNew) continue;
         index = d.index;
@@ -919,26 +962,27 @@ export class ExactlyOnceConsumer {
    */
   private async insertDedupeRows(
     qr: QueryRunner,
+    groupKey: number,
     live: Decoded[],
     topic: string,
     partition: number,
     nextOffset: number,
     combined = false,
   ): Promise<Set<string>> {
-    const ids = [...new Set(live.map((d) => d.eventId))];
+    const ids = [...new Set(live.map((d) => d.dedupeId))];
     const withOffset = this.mode === 'database';
     if (!withOffset && ids.length === 0) return new Set();
     const position = withOffset
       ? `WITH position AS (
            INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
-           VALUES ($1, $3, $4, $5)
+           VALUES ($6, $3, $4, $5)
            ON CONFLICT (group_id, topic, partition) DO UPDATE
              SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset),
                  updated_at = now()
          )`
       : '';
-    const params = withOffset ? [this.group, ids, topic, partition, nextOffset] : [this.group, ids];
-    const insert = `${position} INSERT INTO messaging_processed_events (group_id, event_id) SELECT $1, unnest($2::text[])`;
+    const params = withOffset ? [groupKey, ids, topic, partition, nextOffset, this.group] : [groupKey, ids];
+    const insert = `${position} INSERT INTO messaging_processed_events (group_key, event_id) SELECT $1, unnest($2::uuid[])`;
     // Through the driver's client rather than qr.query: the unique violation is an expected
     // outcome here, not one for TypeORM's error log (which would print every id of the chunk).
     const client = (
@@ -1004,11 +1048,14 @@ export class ExactlyOnceConsumer {
     order: Array<{ d: Decoded; isNew: boolean }>,
     emitted: EmittedRecord[],
   ): Promise<TxResult['outputs']> {
+    // Keyed by the dedupe spelling (lower case), as the dedupe rows are: a redelivery that spells
+    // the UUID otherwise is the same event and finds the same outputs.
+    const source = (e: EmittedRecord) => e.sourceEventId.toLowerCase();
     if (emitted.length > 0) {
       const seq = new Map<string, number>();
       const seqs = emitted.map((e) => {
-        const n = seq.get(e.sourceEventId) ?? 0;
-        seq.set(e.sourceEventId, n + 1);
+        const n = seq.get(source(e)) ?? 0;
+        seq.set(source(e), n + 1);
         return n;
       });
       await qr.query(
@@ -1016,7 +1063,7 @@ export class ExactlyOnceConsumer {
          SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])`,
         [
           this.group,
-          emitted.map((e) => e.sourceEventId),
+          emitted.map(source),
           seqs,
           emitted.map((e) => e.topic),
           emitted.map((e) => e.key),
@@ -1026,7 +1073,7 @@ export class ExactlyOnceConsumer {
         ],
       );
     }
-    const duplicateIds = order.filter((o) => !o.isNew).map((o) => o.d.eventId);
+    const duplicateIds = order.filter((o) => !o.isNew).map((o) => o.d.dedupeId);
     const stored = new Map<string, Array<{ topic: string; message: Message }>>();
     if (duplicateIds.length > 0) {
       const rows = (await qr.query(
@@ -1044,20 +1091,20 @@ export class ExactlyOnceConsumer {
     }
     const bySource = new Map<string, Array<{ topic: string; message: Message }>>();
     for (const e of emitted) {
-      const list = bySource.get(e.sourceEventId) ?? [];
+      const list = bySource.get(source(e)) ?? [];
       list.push({
         topic: e.topic,
         message: { key: e.key, value: e.value ?? null, headers: toKafkaHeaders(e.headers) },
       });
-      bySource.set(e.sourceEventId, list);
+      bySource.set(source(e), list);
     }
     // Outputs in the order of the records that caused them: per-key order follows input order.
     const outputs: TxResult['outputs'] = [];
     const seen = new Set<string>();
     for (const { d, isNew } of order) {
-      if (seen.has(d.eventId)) continue;
-      seen.add(d.eventId);
-      outputs.push(...((isNew ? bySource : stored).get(d.eventId) ?? []));
+      if (seen.has(d.dedupeId)) continue;
+      seen.add(d.dedupeId);
+      outputs.push(...((isNew ? bySource : stored).get(d.dedupeId) ?? []));
     }
     return outputs;
   }
