@@ -84,7 +84,7 @@ export function simulatePayments(
         events.push({
           ...envelope(3, doneAt),
           type: 'payment.failed',
-          data: { ...terms, reason: 'INSUFFICIENT_FUNDS' },
+          data: { ...terms, reason: 'INSUFFICIENT_FUNDS', refusedAt: new Date(decidedAt).toISOString() },
         });
       } else {
         outcome = 'SETTLED';
@@ -99,6 +99,7 @@ export function simulatePayments(
               { accountId: debtorAccountId, amount: `-${amount}`, currency },
               { accountId: 'acc-merchant', amount, currency },
             ],
+            postedAt: new Date(decidedAt).toISOString(),
           },
         });
       }

@@ -47,7 +47,12 @@ function lifecycle(debtor: string, n: number): { topic: 'payments' | 'decisions'
     type: 'ledger.posted',
     occurredAt: new Date(Date.UTC(2026, 6, 1, 12, 2, n)).toISOString(),
     version: 2,
-    data: { ...terms4, journalEntryId: uuidv7(), postings },
+    data: {
+      ...terms4,
+      journalEntryId: uuidv7(),
+      postings,
+      postedAt: new Date(Date.UTC(2026, 6, 1, 12, 1, n)).toISOString(),
+    },
   };
   const settled: PaymentSettled = {
     ...base,
@@ -55,7 +60,7 @@ function lifecycle(debtor: string, n: number): { topic: 'payments' | 'decisions'
     type: 'payment.settled',
     occurredAt: new Date(Date.UTC(2026, 6, 1, 12, 3, n)).toISOString(),
     version: 3,
-    data: { ...terms4, journalEntryId: posted.data.journalEntryId, postings },
+    data: { ...terms4, journalEntryId: posted.data.journalEntryId, postings, postedAt: posted.data.postedAt },
   };
   return [
     { topic: 'payments', event: initiated },

@@ -138,9 +138,14 @@ describe('Payment API while Kafka is down', () => {
                   { accountId: p.terms.debtorAccountId, amount: `-${p.terms.amount}`, currency: 'EUR' },
                   { accountId: p.terms.creditorAccountId, amount: p.terms.amount, currency: 'EUR' },
                 ],
+                postedAt: new Date().toISOString(),
               },
             }
-          : { ...envelope(p, 2), type: 'ledger.refused', data: { ...p.terms, reason: 'INSUFFICIENT_FUNDS' } },
+          : {
+              ...envelope(p, 2),
+              type: 'ledger.refused',
+              data: { ...p.terms, reason: 'INSUFFICIENT_FUNDS', refusedAt: new Date().toISOString() },
+            },
       ),
     );
     await waitFor('every payment final', () => submitted.every((p) => probe!.of(p.id).length >= 3), {

@@ -103,13 +103,14 @@ describe('Payment saga (risk decisions and ledger results, exactly once)', () =>
         { accountId: p.terms.debtorAccountId, amount: `-${p.terms.amount}`, currency: 'EUR' },
         { accountId: p.terms.creditorAccountId, amount: p.terms.amount, currency: 'EUR' },
       ],
+      postedAt: new Date().toISOString(),
     },
   });
 
   const ledgerRefused = (p: { id: string; terms: PaymentTerms; correlationId: string }): LedgerRefused => ({
     ...envelope(p.id, p.correlationId, 2),
     type: 'ledger.refused',
-    data: { ...p.terms, reason: 'INSUFFICIENT_FUNDS' },
+    data: { ...p.terms, reason: 'INSUFFICIENT_FUNDS', refusedAt: new Date().toISOString() },
   });
 
   async function statusOf(id: string): Promise<{ status: string; reason: string | null; statusHistory: unknown[] }> {

@@ -52,9 +52,13 @@ export interface PaymentRejectedData extends PaymentTerms {
 export interface PaymentSettledData extends PaymentTerms {
   journalEntryId: string;
   postings: Posting[];
+  /** The entry's booking time (ISO-8601 UTC), from ledger.posted; null in events written before schema v2. */
+  postedAt: string | null;
 }
 export interface PaymentFailedData extends PaymentTerms {
   reason: string; // INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND, CURRENCY_MISMATCH, …
+  /** The ledger's refusal time, from ledger.refused; null otherwise and in events written before schema v2. */
+  refusedAt: string | null;
 }
 export interface RiskAssessedData extends PaymentTerms {
   decision: 'APPROVE' | 'REJECT';
@@ -65,9 +69,13 @@ export interface RiskAssessedData extends PaymentTerms {
 export interface LedgerPostedData extends PaymentTerms {
   journalEntryId: string;
   postings: Posting[];
+  /** The entry's booking time (its posted_at, ISO-8601 UTC); null in events written before schema v2. */
+  postedAt: string | null;
 }
 export interface LedgerRefusedData extends PaymentTerms {
   reason: LedgerRefusal;
+  /** The refusal's time (its refused_at, ISO-8601 UTC); null in events written before schema v2. */
+  refusedAt: string | null;
 }
 
 export type PaymentInitiated = Envelope<'payment.initiated', PaymentInitiatedData>;

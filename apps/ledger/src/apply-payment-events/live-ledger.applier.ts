@@ -110,6 +110,9 @@ export class LiveLedgerApplier {
             amount: fromMinor(p.amount, p.currency),
             currency: p.currency,
           })),
+          // The booking time travels with the result into payment.settled: a replay books the
+          // entry from it without reading payment.authorized (README: rebuild).
+          postedAt: decision.entry.postedAt.toISOString(),
         },
       };
       await ctx.emit({ topic: this.config.LEDGER_RESULTS_TOPIC, key: debtorAccountId, event: posted });
@@ -119,7 +122,7 @@ export class LiveLedgerApplier {
         eventId: uuidv7(),
         type: 'ledger.refused',
         ...envelope,
-        data: { ...terms, reason: decision.reason },
+        data: { ...terms, reason: decision.reason, refusedAt: payment.authorizedAt.toISOString() },
       };
       await ctx.emit({ topic: this.config.LEDGER_RESULTS_TOPIC, key: debtorAccountId, event: refused });
     }

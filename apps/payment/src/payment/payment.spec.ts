@@ -39,8 +39,9 @@ const posted: LedgerPostedData = {
     { accountId: 'acc-alice', amount: '-125.50', currency: 'EUR' },
     { accountId: 'acc-bob', amount: '125.50', currency: 'EUR' },
   ],
+  postedAt: '2026-01-15T10:00:01.000Z',
 };
-const refused: LedgerRefusedData = { ...terms, reason: 'INSUFFICIENT_FUNDS' };
+const refused: LedgerRefusedData = { ...terms, reason: 'INSUFFICIENT_FUNDS', refusedAt: '2026-01-15T10:00:01.000Z' };
 
 function applied(outcome: ReturnType<Payment['applyRiskDecision']> | ReturnType<Payment['applyLedgerPosted']>) {
   if (outcome.outcome !== 'applied') throw new Error(`expected applied, got ${outcome.outcome}`);

@@ -174,6 +174,7 @@ export class Payment {
         ...payment.terms(),
         journalEntryId: result.journalEntryId,
         postings: result.postings.map((p) => ({ ...p })),
+        postedAt: result.postedAt,
       },
     }));
   }
@@ -184,7 +185,7 @@ export class Payment {
     if (mismatch) return mismatch;
     return this.move('FAILED', result.reason, cause, stamp, (payment) => ({
       ...payment.envelope('payment.failed', stamp),
-      data: { ...payment.terms(), reason: result.reason },
+      data: { ...payment.terms(), reason: result.reason, refusedAt: result.refusedAt },
     }));
   }
 

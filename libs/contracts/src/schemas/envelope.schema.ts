@@ -50,3 +50,24 @@ export const POSTINGS_FIELD = {
     },
   },
 } as const satisfies AvroField;
+
+/**
+ * The ledger's booking time of a journal entry (its `posted_at`), carried by ledger.posted and
+ * copied into payment.settled so that a replay books the entry without reading payment.authorized.
+ * Added in v2 of both subjects: null in events written before (a reader then falls back to the
+ * payment's authorization time).
+ */
+export const POSTED_AT_FIELD = {
+  name: 'postedAt',
+  type: ['null', 'string'],
+  default: null,
+  doc: 'ISO-8601 UTC booking time of the journal entry; null in events written before v2',
+} as const satisfies AvroField;
+
+/** The ledger's refusal time (`refused_at`), on ledger.refused and payment.failed; as POSTED_AT_FIELD. */
+export const REFUSED_AT_FIELD = {
+  name: 'refusedAt',
+  type: ['null', 'string'],
+  default: null,
+  doc: 'ISO-8601 UTC time the ledger refused the payment; null when not a ledger refusal or written before v2',
+} as const satisfies AvroField;

@@ -58,14 +58,14 @@ export const EVENT_EXAMPLES: { readonly [K in EventType]: EventOfType<K> } = {
     type: 'payment.settled',
     ...envelope,
     version: 3,
-    data: { ...terms, journalEntryId: 'je-0001', postings },
+    data: { ...terms, journalEntryId: 'je-0001', postings, postedAt: '2026-01-15T10:00:01.000Z' },
   },
   'payment.failed': {
     eventId: '0193a4f0-0000-7000-8000-000000000005',
     type: 'payment.failed',
     ...envelope,
     version: 3,
-    data: { ...terms, reason: 'INSUFFICIENT_FUNDS' },
+    data: { ...terms, reason: 'INSUFFICIENT_FUNDS', refusedAt: '2026-01-15T10:00:01.000Z' },
   },
   'risk.assessed': {
     eventId: '0193a4f0-0000-7000-8000-000000000006',
@@ -79,13 +79,13 @@ export const EVENT_EXAMPLES: { readonly [K in EventType]: EventOfType<K> } = {
     type: 'ledger.posted',
     ...envelope,
     version: 2,
-    data: { ...terms, journalEntryId: 'je-0001', postings },
+    data: { ...terms, journalEntryId: 'je-0001', postings, postedAt: '2026-01-15T10:00:01.000Z' },
   },
   'ledger.refused': {
     eventId: '0193a4f0-0000-7000-8000-000000000008',
     type: 'ledger.refused',
     ...envelope,
     version: 2,
-    data: { ...terms, reason: 'CURRENCY_MISMATCH' },
+    data: { ...terms, reason: 'CURRENCY_MISMATCH', refusedAt: '2026-01-15T10:00:01.000Z' },
   },
 };

@@ -1,7 +1,8 @@
-import { eventSchema, PAYMENT_TERMS_FIELDS, POSTINGS_FIELD } from './envelope.schema';
+import { eventSchema, PAYMENT_TERMS_FIELDS, POSTED_AT_FIELD, POSTINGS_FIELD } from './envelope.schema';
 
 export const ledgerPostedSchema = eventSchema('LedgerPosted', 'the journal entry of an authorized payment', [
   ...PAYMENT_TERMS_FIELDS,
   { name: 'journalEntryId', type: 'string' },
   POSTINGS_FIELD,
+  POSTED_AT_FIELD,
 ]);

@@ -1,4 +1,4 @@
-import { eventSchema, PAYMENT_TERMS_FIELDS } from './envelope.schema';
+import { eventSchema, PAYMENT_TERMS_FIELDS, REFUSED_AT_FIELD } from './envelope.schema';
 
 export const ledgerRefusedSchema = eventSchema('LedgerRefused', 'the ledger could not post an authorized payment', [
   ...PAYMENT_TERMS_FIELDS,
@@ -10,4 +10,5 @@ export const ledgerRefusedSchema = eventSchema('LedgerRefused', 'the ledger coul
       symbols: ['INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'CURRENCY_MISMATCH'],
     },
   },
+  REFUSED_AT_FIELD,
 ]);
