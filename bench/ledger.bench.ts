@@ -184,9 +184,14 @@ function paymentEvents(): PaymentEvent[] {
 
 /** The payment service's part: settle what the ledger posted, fail what it refused. */
 async function outcomeEvents(): Promise<PaymentEvent[]> {
-  const posted = await sql<{ payment_id: string; id: string; postings: { account_id: string; amount: string }[] }>(
-    `SELECT e.payment_id, e.id, json_agg(json_build_object('account_id', p.account_id, 'amount', p.amount::text)
-              ORDER BY p.seq) AS postings
+  const posted = await sql<{
+    payment_id: string;
+    id: string;
+    posted_at: Date;
+    postings: { account_id: string; amount: string }[];
+  }>(
+    `SELECT e.payment_id, e.id, e.posted_at,
+            json_agg(json_build_object('account_id', p.account_id, 'amount', p.amount::text) ORDER BY p.seq) AS postings
        FROM journal_entries e JOIN postings p ON p.entry_id = e.id GROUP BY e.id`,
   );
   const refused = await sql<{
@@ -195,7 +200,8 @@ async function outcomeEvents(): Promise<PaymentEvent[]> {
     debtor_account_id: string;
     creditor_account_id: string;
     amount: string;
-  }>(`SELECT payment_id, reason, debtor_account_id, creditor_account_id, amount::text FROM refusals`);
+    refused_at: Date;
+  }>(`SELECT payment_id, reason, debtor_account_id, creditor_account_id, amount::text, refused_at FROM refusals`);
   const envelope = (paymentId: string) => ({
     paymentId,
     eventId: uuidv7(),
@@ -220,6 +226,7 @@ async function outcomeEvents(): Promise<PaymentEvent[]> {
           currency: 'EUR',
           journalEntryId: e.id,
           postings,
+          postedAt: e.posted_at.toISOString(),
         },
       };
     }),
@@ -232,6 +239,7 @@ async function outcomeEvents(): Promise<PaymentEvent[]> {
         amount: fromMinor(BigInt(r.amount), 'EUR'),
         currency: 'EUR',
         reason: r.reason,
+        refusedAt: r.refused_at.toISOString(),
       },
     })),
   ];

@@ -36,6 +36,8 @@ export interface RebuildRun {
     group: string;
     events: number;
     eventsPerSecond: number;
+    /** Payments replayed from events without a booking time (written before schema v2). */
+    untimedPayments: number;
     rebuilt: { checksum: string; entries: number; postings: number };
     live: { checksum: string; entries: number; postings: number };
     matches: boolean;

@@ -72,8 +72,12 @@ export function authorized(
   };
 }
 
-/** What the payment service makes of a ledger result: payment.settled or payment.failed. */
-export function outcomeOf(result: LedgerResultEvent): PaymentSettled | PaymentFailed {
+/**
+ * What the payment service makes of a ledger result: payment.settled or payment.failed. `legacy`:
+ * as written before schema v2 of both, without the ledger's booking or refusal time (a replay then
+ * learns it from payment.authorized).
+ */
+export function outcomeOf(result: LedgerResultEvent, { legacy = false } = {}): PaymentSettled | PaymentFailed {
   const envelope = {
     eventId: uuidv7(),
     occurredAt: new Date().toISOString(),
@@ -87,10 +91,19 @@ export function outcomeOf(result: LedgerResultEvent): PaymentSettled | PaymentFa
     return {
       ...envelope,
       type: 'payment.settled',
-      data: { ...terms, journalEntryId: result.data.journalEntryId, postings: result.data.postings },
+      data: {
+        ...terms,
+        journalEntryId: result.data.journalEntryId,
+        postings: result.data.postings,
+        postedAt: legacy ? null : result.data.postedAt,
+      },
     };
   }
-  return { ...envelope, type: 'payment.failed', data: { ...terms, reason: result.data.reason } };
+  return {
+    ...envelope,
+    type: 'payment.failed',
+    data: { ...terms, reason: result.data.reason, refusedAt: legacy ? null : result.data.refusedAt },
+  };
 }
 
 /** Reads a results topic from the start, keeping the first result per payment (the relay may repeat one). */

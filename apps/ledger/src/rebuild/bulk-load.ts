@@ -2,15 +2,22 @@ import { Sql, rows } from '../persistence/sql';
 
 /** The ledger tables the replay fills in bulk. */
 const BULK_TABLES = ['journal_entries', 'postings', 'payment_outcomes', 'refusals'];
+/**
+ * Tables whose primary key no replay statement relies on: a posting is inserted only with the
+ * entry it belongs to, in the statement that inserted that entry (insertReplayed), so its key
+ * (entry, seq) cannot conflict during the load; it is added back, and so checked, at the end.
+ */
+const KEYS_CHECKED_AT_THE_END = ['postings'];
 
 /**
  * Bulk-load practice for the replay: foreign keys and secondary (non-unique) indexes of the
  * ledger tables are dropped before the load and re-created at the end from their own catalog
  * definitions (so they can never drift from the migrations). A foreign key then checks the whole
  * table in one join instead of two lookups per posting row, and an index is built once instead of
- * being maintained row by row. Unique constraints stay: ON CONFLICT and the runtime's dedupe rely
- * on them. (UNLOGGED tables during the load were tried and dropped: with synchronous_commit off the
- * load was no faster, and making the tables LOGGED again rewrote them: 0.7-0.9 s for 60,000 events.)
+ * being maintained row by row. Unique constraints stay, the replay's ON CONFLICT relies on them,
+ * except the postings' primary key (KEYS_CHECKED_AT_THE_END). (UNLOGGED tables during the load were
+ * tried and dropped: with synchronous_commit off the load was no faster, and making the tables
+ * LOGGED again rewrote them: 0.7-0.9 s for 60,000 events.)
  * Returns the statements that restore what was dropped.
  */
 export async function suspendSecondaryStructures(sql: Sql): Promise<string[]> {
@@ -28,9 +35,18 @@ export async function suspendSecondaryStructures(sql: Sql): Promise<string[]> {
       WHERE i.indrelid::regclass::text = ANY($1::text[]) AND NOT i.indisunique AND NOT i.indisprimary`,
     [BULK_TABLES],
   );
+  const keys = await rows<{ tbl: string; name: string; def: string }>(
+    sql,
+    `SELECT c.conrelid::regclass::text AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS def
+       FROM pg_constraint c
+      WHERE c.contype = 'p' AND c.conrelid::regclass::text = ANY($1::text[])`,
+    [KEYS_CHECKED_AT_THE_END],
+  );
   for (const fk of foreignKeys) await sql.query(`ALTER TABLE ${fk.tbl} DROP CONSTRAINT "${fk.name}"`);
   for (const index of indexes) await sql.query(`DROP INDEX ${index.name}`);
+  for (const key of keys) await sql.query(`ALTER TABLE ${key.tbl} DROP CONSTRAINT "${key.name}"`);
   return [
+    ...keys.map((k) => `ALTER TABLE ${k.tbl} ADD CONSTRAINT "${k.name}" ${k.def}`),
     ...indexes.map((i) => i.def),
     ...foreignKeys.map((fk) => `ALTER TABLE ${fk.tbl} ADD CONSTRAINT "${fk.name}" ${fk.def}`),
   ];

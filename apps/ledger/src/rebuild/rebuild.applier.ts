@@ -33,36 +33,44 @@ const BATCH = 'ledger.rebuild';
 
 /**
  * What the replay reads (ExactlyOnceConsumer `acceptTypes`): the runtime passes over every other
- * record (payment.initiated, payment.rejected: a third or more of the topic) by its type header,
- * undecoded and without a dedupe row. payment.authorized is read for its time alone: the live
- * ledger books an entry (posted_at, what `asOf` of statements and checksums filters on) and a
- * refusal at its payment's authorization, and neither payment.settled nor payment.failed carries
- * that time.
+ * record (payment.initiated, payment.authorized, payment.rejected: two thirds of the topic) by its
+ * type header, undecoded. The booking time of an entry (posted_at, what `asOf` of statements and
+ * checksums filters on) and of a refusal travel in payment.settled `postedAt` and payment.failed
+ * `refusedAt` (schema v2); events written before carry null there, and only for those the
+ * payment's authorization time is looked up afterwards (AUTHORIZATION_TIME_TYPES).
  */
-export const REBUILD_EVENT_TYPES: readonly EventType[] = ['payment.authorized', 'payment.settled', 'payment.failed'];
+export const REBUILD_EVENT_TYPES: readonly EventType[] = ['payment.settled', 'payment.failed'];
+/** What the second, look-up pass reads, only when some replayed event had no booking time. */
+export const AUTHORIZATION_TIME_TYPES: readonly EventType[] = ['payment.authorized'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Replays recorded facts into a fresh ledger and never decides: the entries are the postings that
  * payment.settled carries, with the journal entry id it names; payment.failed with a ledger
- * reason restores the refusal. Each entry is booked at its payment's authorization time (the
- * live ledger's posted_at); payment.authorized precedes payment.settled on the same partition
- * (same key), so it has been seen whatever the interleaving of partitions.
+ * reason restores the refusal. Each entry is booked at the time the event carries (`postedAt`,
+ * the live ledger's posted_at). An event written before schema v2 has none: its entry or refusal
+ * is written at the event's own time for now and its payment listed in `untimed`; the look-up
+ * pass then sets the payment's authorization time (the live ledger's booking time) and, with
+ * `asOf`, removes what turns out to be booked later (rebuild.ts, `backfillBookingTimes`).
  */
 export class RebuildApplier {
-  /** payment id → authorization time; only ever added to, so a retried batch is harmless. */
-  private readonly authorizedAt = new Map<string, Date>();
+  /**
+   * Payments whose entry or refusal still needs its authorization time; only ever added to, so a
+   * retried chunk is harmless (one whose record went to the DLQ may leave an id with no row).
+   */
+  readonly untimed = new Set<string>();
 
   constructor(private readonly asOf?: Date) {}
 
   apply(event: PaymentEvent, ctx: RebuildContext): Promise<void> {
     switch (event.type) {
-      case 'payment.authorized':
-        this.authorizedAt.set(event.paymentId, timeOf(event.occurredAt));
-        break;
       case 'payment.settled': {
-        const postedAt = this.authorizedAt.get(event.paymentId) ?? timeOf(event.occurredAt);
-        if (this.asOf && postedAt > this.asOf) break;
+        const carried = event.data.postedAt;
+        const postedAt = timeOf(carried ?? event.occurredAt);
+        if (carried === null) this.untimed.add(event.paymentId);
+        // An untimed entry's authorization precedes its settlement: booked after asOf is then only
+        // decided once its time is known.
+        else if (this.asOf && postedAt > this.asOf) break;
         if (!UUID.test(event.data.journalEntryId)) {
           throw new PermanentError(
             'BAD_JOURNAL_ENTRY_ID',
@@ -93,7 +101,8 @@ export class RebuildApplier {
         if (this.asOf && at > this.asOf) break;
         this.outcome(ctx, event, 'FAILED', event.data.reason);
         if (LEDGER_REFUSALS.has(event.data.reason)) {
-          const { debtorAccountId, creditorAccountId, currency, amount } = event.data;
+          const { debtorAccountId, creditorAccountId, currency, amount, refusedAt } = event.data;
+          if (refusedAt === null) this.untimed.add(event.paymentId);
           this.batch(ctx).refusals.push({
             paymentId: event.paymentId,
             reason: event.data.reason,
@@ -101,12 +110,13 @@ export class RebuildApplier {
             creditorAccountId,
             amount: minorOf(amount, currency),
             currency,
-            refusedAt: this.authorizedAt.get(event.paymentId) ?? at,
+            refusedAt: refusedAt === null ? at : timeOf(refusedAt),
           });
         }
         break;
       }
       case 'payment.initiated':
+      case 'payment.authorized':
       case 'payment.rejected':
         break;
     }
@@ -127,5 +137,22 @@ export class RebuildApplier {
       eventId: event.eventId,
       occurredAt: timeOf(event.occurredAt),
     });
+  }
+}
+
+/**
+ * The look-up pass: the authorization time of each payment in `untimed` (the live ledger booked
+ * its entry or refusal then). Only adds to `times`, so a retried chunk is harmless; the times are
+ * written in one statement after the pass (setBookingTimes).
+ */
+export class AuthorizationTimes {
+  readonly times = new Map<string, Date>();
+
+  constructor(private readonly untimed: ReadonlySet<string>) {}
+
+  apply(event: PaymentEvent): Promise<void> {
+    if (event.type === 'payment.authorized' && this.untimed.has(event.paymentId) && !this.times.has(event.paymentId))
+      this.times.set(event.paymentId, timeOf(event.occurredAt));
+    return Promise.resolve();
   }
 }

@@ -1,5 +1,5 @@
 import type { PaymentEvent } from '@paystream/contracts';
-import { ExactlyOnceConsumer, SchemaRegistryCodec, kafkaClientConfig } from '@paystream/messaging';
+import { ExactlyOnceConsumer, PhaseProfile, SchemaRegistryCodec, kafkaClientConfig } from '@paystream/messaging';
 import { Metrics } from '@paystream/observability';
 import { createDataSource, databaseUrl, ensureDatabase, migrateUnderLock } from '@paystream/persistence';
 import { Kafka } from 'kafkajs';
@@ -8,12 +8,12 @@ import type { DataSource } from 'typeorm';
 import type { LedgerConfig } from '../config';
 import { ledgerMigrations } from '../migrations';
 import { ledgerEntities } from '../persistence';
-import { recomputeBalances } from '../persistence/journal.writer';
+import { recomputeBalances, setBookingTimes } from '../persistence/journal.writer';
 import { LedgerChecksumRow, ledgerChecksum } from '../persistence/ledger.reader';
 import { Sql, rows } from '../persistence/sql';
 import { restoreSecondaryStructures, suspendSecondaryStructures } from './bulk-load';
 import { ProgressBar } from './progress-bar';
-import { REBUILD_EVENT_TYPES, RebuildApplier } from './rebuild.applier';
+import { AUTHORIZATION_TIME_TYPES, AuthorizationTimes, REBUILD_EVENT_TYPES, RebuildApplier } from './rebuild.applier';
 import { ReplayClock } from './replay-clock';
 
 export interface RebuildOptions {
@@ -27,6 +27,8 @@ export interface RebuildOptions {
   /** Kafka fetch size per partition (default REBUILD_FETCH_BYTES_PER_PARTITION). */
   fetchBytesPerPartition?: number;
   progress?: boolean;
+  /** Collects wall time per chunk phase of the replay (diagnosis; README: performance). */
+  profile?: PhaseProfile;
 }
 
 /**
@@ -45,8 +47,12 @@ export interface RebuildResult {
   events: number;
   /** From starting the consumer (joining the group included) to the end offsets. */
   seconds: number;
-  /** Records per second from the first fetched batch to the end offsets. */
+  /** Records per second from joining the group to the end offsets (the look-up pass included). */
   eventsPerSecond: number;
+  /** Payments replayed from events without a booking time (written before schema v2). */
+  untimedPayments: number;
+  /** The look-up pass for their authorization times (0 when every event carried its time). */
+  timeLookupSeconds: number;
   /** After the replay: tables logged again, indexes and foreign keys back, balances summed. */
   finalizeSeconds: number;
   rebuilt: LedgerChecksumRow;
@@ -56,6 +62,8 @@ export interface RebuildResult {
   /** The consumed end offsets per partition (what `--swap` hands over to the live group). */
   endOffsets: Record<number, string>;
 }
+
+type RebuildReplay = Pick<ConstructorParameters<typeof ExactlyOnceConsumer>[0], 'acceptTypes' | 'handler'>;
 
 function timestamp(now = new Date()): string {
   return now
@@ -179,26 +187,39 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     });
     const applier = new RebuildApplier(options.asOf);
     const extent = await topicExtent(kafka, topic);
+    const replay = (
+      replayGroup: string,
+      acceptTypes: RebuildReplay['acceptTypes'],
+      handler: RebuildReplay['handler'],
+    ) =>
+      new ExactlyOnceConsumer({
+        dataSource: target,
+        kafkaConfig,
+        codec,
+        group: replayGroup,
+        topics: [topic],
+        acceptTypes,
+        // No dedupe rows: the rebuild database is fresh and never resumed, records below the stored
+        // offset are never applied twice, and what a re-sent copy (same eventId, same payment)
+        // writes is idempotent per payment: ON CONFLICT DO NOTHING on the entry id, the payment's
+        // entry, outcome and refusal. The live group after --swap never reads them either (it
+        // dedupes under its own group name).
+        dedupe: false,
+        metrics: clock.metrics,
+        handler,
+        profile: options.profile,
+        fromBeginning: true,
+        stopAtEndOffsets: true,
+        maxBatchSize: options.batchSize ?? 5000,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? REBUILD_PARTITIONS_CONCURRENTLY,
+        maxBytesPerPartition: options.fetchBytesPerPartition ?? REBUILD_FETCH_BYTES_PER_PARTITION,
+      });
     // Progress and the rate count every record the runtime fetched, the ones it passed over by
     // type (acceptTypes) included: the handler only sees the few types the replay applies.
     const clock = new ReplayClock(new Metrics('ledger-rebuild'), group, topic);
     const progress = options.progress ? new ProgressBar(extent.size, () => clock.consumed) : undefined;
     const started = Date.now();
-    consumer = new ExactlyOnceConsumer({
-      dataSource: target,
-      kafkaConfig,
-      codec,
-      group,
-      topics: [topic],
-      acceptTypes: REBUILD_EVENT_TYPES,
-      metrics: clock.metrics,
-      handler: (event, ctx) => applier.apply(event as PaymentEvent, ctx),
-      fromBeginning: true,
-      stopAtEndOffsets: true,
-      maxBatchSize: options.batchSize ?? 5000,
-      partitionsConsumedConcurrently: options.partitionsConcurrently ?? REBUILD_PARTITIONS_CONCURRENTLY,
-      maxBytesPerPartition: options.fetchBytesPerPartition ?? REBUILD_FETCH_BYTES_PER_PARTITION,
-    });
+    consumer = replay(group, REBUILD_EVENT_TYPES, (event, ctx) => applier.apply(event as PaymentEvent, ctx));
     progress?.start(process.stderr.isTTY ? 250 : 2000);
     clock.start();
     await consumer.start();
@@ -207,11 +228,28 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     // it). The bench's raw baseline opens its window at the same point.
     const joinedAt = Date.now();
     await consumer.finished;
-    const finishedAt = Date.now();
+    let finishedAt = Date.now();
     await clock.stop();
     await consumer.stop();
     consumer = undefined;
     progress?.stop();
+
+    // Events written before schema v2 carry no booking time: a second pass reads only
+    // payment.authorized (its own group) for those payments. Never runs on a topic written since.
+    const times = new AuthorizationTimes(applier.untimed);
+    let timeLookupSeconds = 0;
+    if (applier.untimed.size > 0) {
+      const lookingUp = Date.now();
+      if (options.progress)
+        process.stderr.write(`looking up the authorization time of ${applier.untimed.size} payments\n`);
+      consumer = replay(`${group}-times`, AUTHORIZATION_TIME_TYPES, (event) => times.apply(event as PaymentEvent));
+      await consumer.start();
+      await consumer.finished;
+      await consumer.stop();
+      consumer = undefined;
+      finishedAt = Date.now();
+      timeLookupSeconds = (finishedAt - lookingUp) / 1000;
+    }
     const seconds = (finishedAt - started) / 1000;
     const applySeconds = (finishedAt - joinedAt) / 1000;
 
@@ -219,6 +257,7 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     await onServer(config, `ALTER DATABASE "${database}" RESET synchronous_commit`);
     await target.transaction(async (m) => {
       await m.query('SET LOCAL synchronous_commit = on');
+      if (applier.untimed.size > 0) await setBookingTimes(m, applier.untimed, times.times, options.asOf);
       // Restored before the balances: a posting to an account that was never defined fails here.
       await restoreSecondaryStructures(m, restore);
       await recomputeBalances(m);
@@ -235,7 +274,8 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     );
     const rebuilt = await ledgerChecksum(target);
     const liveSum = await live.transaction('REPEATABLE READ', (m) => ledgerChecksum(m, options.asOf));
-    await deleteTopicIfEmpty(kafka, `${topic}.${group}.dlq`).catch(() => undefined);
+    for (const g of [group, `${group}-times`])
+      await deleteTopicIfEmpty(kafka, `${topic}.${g}.dlq`).catch(() => undefined);
     // Every record replayed, whether applied or passed over by type.
     const events = Object.entries(endOffsets).reduce(
       (sum, [partition, next]) => sum + Number(next) - (extent.low.get(Number(partition)) ?? 0),
@@ -248,6 +288,8 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       events,
       seconds,
       eventsPerSecond: applySeconds > 0 ? Math.round(events / applySeconds) : events,
+      untimedPayments: applier.untimed.size,
+      timeLookupSeconds,
       finalizeSeconds,
       rebuilt,
       live: liveSum,

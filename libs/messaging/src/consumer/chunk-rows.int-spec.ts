@@ -47,7 +47,7 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
   /** A one-partition topic, its DLQ and a started consumer whose handler records one effect per event. */
   async function setUp(
     prefix: string,
-    options: Pick<ExactlyOnceConsumerOptions, 'acceptTypes'> = {},
+    options: Pick<ExactlyOnceConsumerOptions, 'acceptTypes' | 'dedupe'> = {},
   ): Promise<{ topic: string; group: string; metrics: Metrics; storedOffset: () => Promise<string | undefined> }> {
     const topic = uniqueName(prefix);
     const group = uniqueName(`${prefix}_group`);
@@ -190,5 +190,28 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     expect(await counter(metrics, 'messaging_consumer_duplicates_total', group)).toBe(3);
     expect(await counter(metrics, 'messaging_consumer_applied_total', group)).toBe(8);
     expect(await counter(metrics, 'messaging_consumer_dlq_total', group)).toBeUndefined();
+  });
+
+  it('with dedupe off writes no dedupe rows, hands a re-sent copy to the handler again and still stores the offset', async () => {
+    const { topic, group, metrics, storedOffset } = await setUp('eo_nodedupe', { dedupe: false });
+    const events = Array.from({ length: 3 }, (_, i) => paymentInitiated('acct', i));
+    const send = async (list: typeof events) =>
+      produce(topic, await Promise.all(list.map(async (e) => ({ value: await codec.encode(topic, e) }))));
+    await send(events);
+    await waitFor('the three applied', async () => (await storedOffset()) === '3');
+    // A re-sent copy (same eventId, new offset): the handler's own idempotence must absorb it.
+    await send([events[1]]);
+    await waitFor('the copy past', async () => (await storedOffset()) === '4');
+
+    const counts = await effectCounts(dataSource, group);
+    expect(new Map([...counts])).toEqual(new Map(events.map((e, i) => [e.eventId, i === 1 ? 2 : 1])));
+    const [{ n }] = await dataSource.query<Array<{ n: string }>>(
+      `SELECT count(*)::text AS n FROM messaging_processed_events p
+         JOIN messaging_groups g ON g.group_key = p.group_key WHERE g.name = $1`,
+      [group],
+    );
+    expect(n).toBe('0');
+    expect(await counter(metrics, 'messaging_consumer_applied_total', group)).toBe(4);
+    expect(await counter(metrics, 'messaging_consumer_duplicates_total', group)).toBe(0);
   });
 });

@@ -63,6 +63,14 @@ export interface ExactlyOnceConsumerOptions {
    * `type` header is decoded and skipped the same way if its decoded type is not listed.
    */
   acceptTypes?: readonly EventType[];
+  /**
+   * Writes a dedupe row (group, eventId) per applied event (default true). false: no dedupe rows,
+   * every record at or above the stored offset reaches the handler; the offset is still stored in
+   * the chunk's transaction. Only for a handler whose effects are idempotent by themselves, keyed
+   * by something a redelivered or re-sent record repeats (the ledger rebuild: one entry, outcome
+   * and refusal per payment, inserted with ON CONFLICT DO NOTHING), and only in 'database' mode.
+   */
+  dedupe?: boolean;
   /** 'database' (default): emits go to the outbox in the batch transaction. */
   mode?: ConsumerMode;
   /** Records per PostgreSQL transaction (a fetched batch is cut into chunks of this size). Default 2000. */
@@ -195,6 +203,16 @@ interface PoolEvents {
   off?: (event: 'error', listener: (err: Error) => void) => void;
 }
 
+/**
+ * Stores a group's next offset for a partition (parameter numbers of group, topic, partition and
+ * offset). GREATEST: a slower former owner never moves it backwards.
+ */
+const upsertOffset = (group: number, topic: number, partition: number, offset: number) =>
+  `INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
+   VALUES ($${group}, $${topic}, $${partition}, $${offset})
+   ON CONFLICT (group_id, topic, partition) DO UPDATE
+     SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset), updated_at = now()`;
+
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
@@ -242,6 +260,8 @@ export class ExactlyOnceConsumer {
   constructor(private readonly options: ExactlyOnceConsumerOptions) {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.mode = options.mode ?? 'database';
+    if (options.dedupe === false && this.mode !== 'database')
+      throw new Error('dedupe: false needs database mode (the stored offsets are the only record)');
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
     this.instanceId = options.instanceId ?? randomUUID();
     if (options.acceptTypes) this.accepted = new Set(options.acceptTypes);
@@ -971,16 +991,13 @@ export class ExactlyOnceConsumer {
   ): Promise<Set<string>> {
     const ids = [...new Set(live.map((d) => d.dedupeId))];
     const withOffset = this.mode === 'database';
+    if (this.options.dedupe === false) {
+      // Every event counts as new; only the offset is stored (ExactlyOnceConsumerOptions.dedupe).
+      await qr.query(upsertOffset(1, 2, 3, 4), [this.group, topic, partition, nextOffset]);
+      return new Set(ids);
+    }
     if (!withOffset && ids.length === 0) return new Set();
-    const position = withOffset
-      ? `WITH position AS (
-           INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
-           VALUES ($6, $3, $4, $5)
-           ON CONFLICT (group_id, topic, partition) DO UPDATE
-             SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset),
-                 updated_at = now()
-         )`
-      : '';
+    const position = withOffset ? `WITH position AS (${upsertOffset(6, 3, 4, 5)})` : '';
     const params = withOffset ? [groupKey, ids, topic, partition, nextOffset, this.group] : [groupKey, ids];
     const insert = `${position} INSERT INTO messaging_processed_events (group_key, event_id) SELECT $1, unnest($2::uuid[])`;
     // Through the driver's client rather than qr.query: the unique violation is an expected
