@@ -76,26 +76,33 @@ function entryColumns(entries: readonly JournalEntry[]): unknown[] {
   return [entries.map((e) => e.id), entries.map((e) => e.paymentId), entries.map((e) => e.postedAt.toISOString())];
 }
 
-/** The columns of the entries' posting rows (each booked at its entry's time), for `unnest`. */
-function postingColumns(entries: readonly JournalEntry[]): unknown[] {
-  const entryIds: string[] = [];
+/**
+ * The entries' posting rows as columns (seq, account, amount, currency) and, per row, the index of
+ * its entry in `entries`.
+ */
+function postingLines(entries: readonly JournalEntry[]): { owner: number[]; columns: unknown[] } {
+  const owner: number[] = [];
   const seqs: number[] = [];
   const accounts: string[] = [];
   const amounts: string[] = [];
   const currencies: string[] = [];
-  const times: string[] = [];
-  for (const e of entries) {
-    const at = e.postedAt.toISOString();
+  entries.forEach((e, n) =>
     e.postings.forEach((p, i) => {
-      entryIds.push(e.id);
+      owner.push(n);
       seqs.push(i);
       accounts.push(p.accountId);
       amounts.push(p.amount.toString());
       currencies.push(p.currency);
-      times.push(at);
-    });
-  }
-  return [entryIds, seqs, accounts, amounts, currencies, times];
+    }),
+  );
+  return { owner, columns: [seqs, accounts, amounts, currencies] };
+}
+
+/** The columns of the entries' posting rows (each booked at its entry's time), for `unnest`. */
+function postingColumns(entries: readonly JournalEntry[]): unknown[] {
+  const { owner, columns } = postingLines(entries);
+  const times = entries.map((e) => e.postedAt.toISOString());
+  return [owner.map((n) => entries[n].id), ...columns, owner.map((n) => times[n])];
 }
 
 /**
@@ -104,21 +111,8 @@ function postingColumns(entries: readonly JournalEntry[]): unknown[] {
  * sent nor parsed once per posting (measured: the chunk statement 12-20% faster).
  */
 function postingColumnsByOrdinal(entries: readonly JournalEntry[]): unknown[] {
-  const ordinals: number[] = [];
-  const seqs: number[] = [];
-  const accounts: string[] = [];
-  const amounts: string[] = [];
-  const currencies: string[] = [];
-  entries.forEach((e, n) =>
-    e.postings.forEach((p, i) => {
-      ordinals.push(n + 1);
-      seqs.push(i);
-      accounts.push(p.accountId);
-      amounts.push(p.amount.toString());
-      currencies.push(p.currency);
-    }),
-  );
-  return [ordinals, seqs, accounts, amounts, currencies];
+  const { owner, columns } = postingLines(entries);
+  return [owner.map((n) => n + 1), ...columns];
 }
 
 function refusalColumns(refusals: readonly RefusalRow[]): unknown[] {

@@ -20,14 +20,19 @@ const KEYS_CHECKED_AT_THE_END = ['postings'];
  * LOGGED again rewrote them: 0.7-0.9 s for 60,000 events.)
  * Returns the statements that restore what was dropped.
  */
-export async function suspendSecondaryStructures(sql: Sql): Promise<string[]> {
-  const foreignKeys = await rows<{ tbl: string; name: string; def: string }>(
+/** The constraints of one kind ('f' foreign key, 'p' primary key) of these tables, with their definitions. */
+function constraints(sql: Sql, kind: 'f' | 'p', tables: readonly string[]) {
+  return rows<{ tbl: string; name: string; def: string }>(
     sql,
     `SELECT c.conrelid::regclass::text AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS def
        FROM pg_constraint c
-      WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY($1::text[])`,
-    [BULK_TABLES],
+      WHERE c.contype = $1 AND c.conrelid::regclass::text = ANY($2::text[])`,
+    [kind, [...tables]],
   );
+}
+
+export async function suspendSecondaryStructures(sql: Sql): Promise<string[]> {
+  const foreignKeys = await constraints(sql, 'f', BULK_TABLES);
   const indexes = await rows<{ name: string; def: string }>(
     sql,
     `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
@@ -35,13 +40,7 @@ export async function suspendSecondaryStructures(sql: Sql): Promise<string[]> {
       WHERE i.indrelid::regclass::text = ANY($1::text[]) AND NOT i.indisunique AND NOT i.indisprimary`,
     [BULK_TABLES],
   );
-  const keys = await rows<{ tbl: string; name: string; def: string }>(
-    sql,
-    `SELECT c.conrelid::regclass::text AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS def
-       FROM pg_constraint c
-      WHERE c.contype = 'p' AND c.conrelid::regclass::text = ANY($1::text[])`,
-    [KEYS_CHECKED_AT_THE_END],
-  );
+  const keys = await constraints(sql, 'p', KEYS_CHECKED_AT_THE_END);
   for (const fk of foreignKeys) await sql.query(`ALTER TABLE ${fk.tbl} DROP CONSTRAINT "${fk.name}"`);
   for (const index of indexes) await sql.query(`DROP INDEX ${index.name}`);
   for (const key of keys) await sql.query(`ALTER TABLE ${key.tbl} DROP CONSTRAINT "${key.name}"`);
