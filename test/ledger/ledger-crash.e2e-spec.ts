@@ -14,7 +14,10 @@ const ROUNDS = 10;
 const PER_ROUND = 150;
 const ACCOUNTS = ['hot-1', 'hot-2', 'hot-3'];
 // The broker's minimum: the group hands a killed member's partitions on after 6 s instead of 30 s.
-const FAST_FAILOVER = { LEDGER_CONSUMER_SESSION_TIMEOUT_MS: '6000' };
+// Small chunks: a round's payments (at most four partitions) then commit in several transactions
+// one after another, so the kill lands between them; with the default chunk of 1000, a round is
+// one combined transaction and the kill would come after all of it.
+const FAST_FAILOVER = { LEDGER_CONSUMER_SESSION_TIMEOUT_MS: '6000', LEDGER_BATCH_SIZE: '10' };
 
 describe('ledger process killed with SIGKILL under load', () => {
   let setup: LedgerSetup;
