@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { PaymentInitiated, RiskAssessed } from '@paystream/contracts';
 import { dlqTopic } from '@paystream/contracts';
-import { messagingMigrations } from '@paystream/messaging';
+import { SchemaRegistryCodec, messagingMigrations } from '@paystream/messaging';
 import { createDataSource } from '@paystream/persistence';
-import { TEST_SERVER_URL, TestDatabase, createTestDatabase, testKafka, uniqueName, waitFor } from '@paystream/testing';
+import {
+  TEST_REGISTRY_URL,
+  TEST_SERVER_URL,
+  TestDatabase,
+  createTestDatabase,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from '@paystream/testing';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -43,6 +51,29 @@ export async function createMigratedDatabase(prefix: string): Promise<{ db: Test
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return { db, dataSource };
+}
+
+/** What the tests of one consumer describe block share; `cleanups` run last first after them all. */
+export interface ConsumerTestBed {
+  db: TestDatabase;
+  dataSource: DataSource;
+  codec: SchemaRegistryCodec;
+  cleanups: Array<() => Promise<void>>;
+}
+
+/** Registers the block's beforeAll (migrated database, registry codec) and afterAll (cleanups, drop). */
+export function consumerTestBed(prefix: string): ConsumerTestBed {
+  const bed = { cleanups: [] } as unknown as ConsumerTestBed;
+  beforeAll(async () => {
+    Object.assign(bed, await createMigratedDatabase(prefix));
+    bed.codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
+  });
+  afterAll(async () => {
+    for (const cleanup of bed.cleanups.reverse()) await cleanup();
+    await bed.dataSource?.destroy();
+    await bed.db?.drop();
+  });
+  return bed;
 }
 
 export function paymentInitiated(key: string, n = 0): PaymentInitiated {

@@ -1,18 +1,9 @@
 import { dlqTopic } from '@paystream/contracts';
 import { Metrics } from '@paystream/observability';
-import {
-  TEST_BROKERS,
-  TEST_REGISTRY_URL,
-  TestDatabase,
-  createTopics,
-  testKafka,
-  uniqueName,
-  waitFor,
-} from '@paystream/testing';
+import { TEST_BROKERS, createTopics, testKafka, uniqueName, waitFor } from '@paystream/testing';
 import { logLevel } from 'kafkajs';
-import { DataSource } from 'typeorm';
 import {
-  createMigratedDatabase,
+  consumerTestBed,
   dlqHeaders,
   effectCounts,
   paymentInitiated,
@@ -28,21 +19,7 @@ import { ExactlyOnceConsumer, ExactlyOnceConsumerOptions } from './exactly-once-
  * the primary key) and the offset past every record.
  */
 describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
-  let codec: SchemaRegistryCodec;
-  const cleanups: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    ({ db, dataSource } = await createMigratedDatabase('eo_chunk_rows'));
-    codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
-  });
-
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  const bed = consumerTestBed('eo_chunk_rows');
 
   /** A one-partition topic, its DLQ and a started consumer whose handler records one effect per event. */
   async function setUp(
@@ -51,7 +28,7 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
   ): Promise<{ topic: string; group: string; metrics: Metrics; storedOffset: () => Promise<string | undefined> }> {
     const topic = uniqueName(prefix);
     const group = uniqueName(`${prefix}_group`);
-    cleanups.push(
+    bed.cleanups.push(
       await createTopics([
         { name: topic, partitions: 1 },
         { name: dlqTopic(topic, group), partitions: 1 },
@@ -59,8 +36,8 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     );
     const metrics = new Metrics(`${prefix}-test`);
     const consumer = new ExactlyOnceConsumer({
-      dataSource,
-      codec,
+      dataSource: bed.dataSource,
+      codec: bed.codec,
       kafkaConfig: { clientId: prefix, brokers: TEST_BROKERS, logLevel: logLevel.NOTHING },
       group,
       topics: [topic],
@@ -69,11 +46,11 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
       ...options,
       handler: (event, ctx) => recordEffect(ctx.manager, group, event.eventId, event.type, ctx.origin),
     });
-    cleanups.push(() => consumer.stop());
+    bed.cleanups.push(() => consumer.stop());
     await consumer.start();
     const storedOffset = async () =>
       (
-        await dataSource.query<Array<{ next: string }>>(
+        await bed.dataSource.query<Array<{ next: string }>>(
           `SELECT next_offset::text AS next FROM messaging_consumer_offsets WHERE group_id = $1`,
           [group],
         )
@@ -98,8 +75,8 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
   it('passes over other types by their header without decoding or a dedupe row, and moves the offset past them', async () => {
     const { topic, group, metrics, storedOffset } = await setUp('eo_accept', { acceptTypes: ['payment.initiated'] });
     const initiated = Array.from({ length: 5 }, (_, i) => paymentInitiated('acct', i));
-    const value = (e: Parameters<SchemaRegistryCodec['encode']>[1]) => codec.encode(topic, e);
-    // Offsets 0..9 in chunks of 4: accepted with header, other type with header, a body no codec
+    const value = (e: Parameters<SchemaRegistryCodec['encode']>[1]) => bed.codec.encode(topic, e);
+    // Offsets 0..9 in chunks of 4: accepted with header, other type with header, a body no bed.codec
     // can read whose header names another type (skipped undecoded, so never dead-lettered),
     // records without a type header (decoded: the accepted one applied, the other skipped).
     await produce(topic, [
@@ -117,14 +94,14 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     ]);
     await waitFor('the stored offset past every record', async () => (await storedOffset()) === '10');
 
-    const counts = await effectCounts(dataSource, group);
+    const counts = await effectCounts(bed.dataSource, group);
     expect(new Map([...counts])).toEqual(new Map(initiated.map((e) => [e.eventId, 1])));
-    const types = await dataSource.query<Array<{ key: string }>>(
+    const types = await bed.dataSource.query<Array<{ key: string }>>(
       `SELECT DISTINCT key FROM test_effects WHERE group_id = $1`,
       [group],
     );
     expect(types).toEqual([{ key: 'payment.initiated' }]);
-    const dedupe = await dataSource.query<Array<{ event_id: string }>>(
+    const dedupe = await bed.dataSource.query<Array<{ event_id: string }>>(
       `SELECT p.event_id::text AS event_id FROM messaging_processed_events p
          JOIN messaging_groups g ON g.group_key = p.group_key WHERE g.name = $1 ORDER BY p.event_id`,
       [group],
@@ -143,7 +120,7 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     const good = Array.from({ length: 3 }, (_, i) => paymentInitiated('acct', i));
     const notUuid = { ...paymentInitiated('acct', 7), eventId: 'evt-7' };
     const upper = { ...good[1], eventId: good[1].eventId.toUpperCase() };
-    const value = (e: Parameters<SchemaRegistryCodec['encode']>[1]) => codec.encode(topic, e);
+    const value = (e: Parameters<SchemaRegistryCodec['encode']>[1]) => bed.codec.encode(topic, e);
     // Offsets 0..5 in chunks of 4: the dedupe key is (group, UUID), so 'evt-7' could never get a
     // dedupe row (SCHEMA_INVALID → DLQ), and the same UUID spelled in upper case is the same event.
     await produce(topic, [
@@ -156,7 +133,7 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     ]);
     await waitFor('the stored offset past every record', async () => (await storedOffset()) === '6');
 
-    const counts = await effectCounts(dataSource, group);
+    const counts = await effectCounts(bed.dataSource, group);
     expect(new Map([...counts])).toEqual(new Map(good.map((e) => [e.eventId, 1])));
     expect(await counter(metrics, 'messaging_consumer_applied_total', group)).toBe(3);
     expect(await counter(metrics, 'messaging_consumer_duplicates_total', group)).toBe(2);
@@ -176,7 +153,7 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     const first = Array.from({ length: 5 }, (_, i) => paymentInitiated('acct', i));
     const later = Array.from({ length: 3 }, (_, i) => paymentInitiated('acct', 10 + i));
     const send = async (events: typeof first) =>
-      produce(topic, await Promise.all(events.map(async (e) => ({ value: await codec.encode(topic, e) }))));
+      produce(topic, await Promise.all(events.map(async (e) => ({ value: await bed.codec.encode(topic, e) }))));
     await send(first);
     await waitFor('the first five applied', async () => (await storedOffset()) === '5');
 
@@ -185,7 +162,7 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     await send([first[3], later[0], first[0], later[1], first[4], later[2]]);
     await waitFor('the second batch past', async () => (await storedOffset()) === '11');
 
-    const counts = await effectCounts(dataSource, group);
+    const counts = await effectCounts(bed.dataSource, group);
     expect(new Map([...counts])).toEqual(new Map([...first, ...later].map((e) => [e.eventId, 1])));
     expect(await counter(metrics, 'messaging_consumer_duplicates_total', group)).toBe(3);
     expect(await counter(metrics, 'messaging_consumer_applied_total', group)).toBe(8);
@@ -196,16 +173,16 @@ describe('ExactlyOnceConsumer dedupe rows and skipped records', () => {
     const { topic, group, metrics, storedOffset } = await setUp('eo_nodedupe', { dedupe: false });
     const events = Array.from({ length: 3 }, (_, i) => paymentInitiated('acct', i));
     const send = async (list: typeof events) =>
-      produce(topic, await Promise.all(list.map(async (e) => ({ value: await codec.encode(topic, e) }))));
+      produce(topic, await Promise.all(list.map(async (e) => ({ value: await bed.codec.encode(topic, e) }))));
     await send(events);
     await waitFor('the three applied', async () => (await storedOffset()) === '3');
     // A re-sent copy (same eventId, new offset): the handler's own idempotence must absorb it.
     await send([events[1]]);
     await waitFor('the copy past', async () => (await storedOffset()) === '4');
 
-    const counts = await effectCounts(dataSource, group);
+    const counts = await effectCounts(bed.dataSource, group);
     expect(new Map([...counts])).toEqual(new Map(events.map((e, i) => [e.eventId, i === 1 ? 2 : 1])));
-    const [{ n }] = await dataSource.query<Array<{ n: string }>>(
+    const [{ n }] = await bed.dataSource.query<Array<{ n: string }>>(
       `SELECT count(*)::text AS n FROM messaging_processed_events p
          JOIN messaging_groups g ON g.group_key = p.group_key WHERE g.name = $1`,
       [group],

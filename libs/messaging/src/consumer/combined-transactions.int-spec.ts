@@ -1,19 +1,9 @@
 import { dlqTopic } from '@paystream/contracts';
 import { Metrics } from '@paystream/observability';
-import {
-  TEST_BROKERS,
-  TEST_REGISTRY_URL,
-  TestDatabase,
-  createTopics,
-  testKafka,
-  uniqueName,
-  waitFor,
-} from '@paystream/testing';
+import { TEST_BROKERS, createTopics, testKafka, uniqueName, waitFor } from '@paystream/testing';
 import { logLevel } from 'kafkajs';
-import { DataSource } from 'typeorm';
-import { createMigratedDatabase, effectCounts, paymentInitiated } from '../../../../test/messaging/messaging-fixtures';
+import { consumerTestBed, effectCounts, paymentInitiated } from '../../../../test/messaging/messaging-fixtures';
 import { PermanentError } from '../ports';
-import { SchemaRegistryCodec } from '../serde';
 import { ExactlyOnceConsumer, ExactlyOnceConsumerOptions } from './exactly-once-consumer';
 
 const PARTITIONS = 6;
@@ -24,26 +14,12 @@ const PARTITIONS = 6;
  * of the transaction it ran in (test_effects.key), so the tests see which chunks shared one.
  */
 describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
-  let codec: SchemaRegistryCodec;
-  const cleanups: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    ({ db, dataSource } = await createMigratedDatabase('eo_combined'));
-    codec = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
-  });
-
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  const bed = consumerTestBed('eo_combined');
 
   async function topicWithEvents(prefix: string, perPartition: number) {
     const topic = uniqueName(prefix);
     const group = uniqueName(`${prefix}_group`);
-    cleanups.push(
+    bed.cleanups.push(
       await createTopics([
         { name: topic, partitions: PARTITIONS },
         { name: dlqTopic(topic, group), partitions: 1 },
@@ -62,7 +38,7 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
         events.map(async (e, i) => ({
           key: e.data.debtorAccountId,
           partition: i % PARTITIONS,
-          value: await codec.encode(topic, e),
+          value: await bed.codec.encode(topic, e),
         })),
       ),
     });
@@ -78,8 +54,8 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
   ): Promise<Metrics> {
     const metrics = new Metrics(`${group}-test`);
     const consumer = new ExactlyOnceConsumer({
-      dataSource,
-      codec,
+      dataSource: bed.dataSource,
+      codec: bed.codec,
       kafkaConfig: { clientId: group, brokers: TEST_BROKERS, logLevel: logLevel.NOTHING },
       group,
       topics: [topic],
@@ -94,14 +70,14 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
         );
       },
     });
-    cleanups.push(() => consumer.stop());
+    bed.cleanups.push(() => consumer.stop());
     await consumer.start();
     return metrics;
   }
 
   const storedOffsets = async (group: string) =>
     (
-      await dataSource.query<Array<{ partition: number; next: string }>>(
+      await bed.dataSource.query<Array<{ partition: number; next: string }>>(
         `SELECT partition, next_offset::text AS next FROM messaging_consumer_offsets WHERE group_id = $1 ORDER BY partition`,
         [group],
       )
@@ -109,7 +85,7 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
 
   /** Partitions per transaction id, from the effect rows. */
   async function partitionsPerTransaction(group: string): Promise<number[]> {
-    const rows = await dataSource.query<Array<{ n: number }>>(
+    const rows = await bed.dataSource.query<Array<{ n: number }>>(
       `SELECT count(DISTINCT partition)::int AS n FROM test_effects WHERE group_id = $1 GROUP BY key`,
       [group],
     );
@@ -122,7 +98,7 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
     const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:5`);
     await waitFor('every partition applied', async () => (await storedOffsets(group)).join() === all.join());
 
-    expect(await effectCounts(dataSource, group)).toEqual(new Map(events.map((e) => [e.eventId, 1])));
+    expect(await effectCounts(bed.dataSource, group)).toEqual(new Map(events.map((e) => [e.eventId, 1])));
     const shared = await partitionsPerTransaction(group);
     expect(Math.max(...shared)).toBeGreaterThan(1);
     expect(shared.reduce((a, b) => a + b, 0)).toBe(PARTITIONS);
@@ -139,7 +115,7 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
     );
 
     const expected = new Map(events.filter((e) => e !== poisoned).map((e) => [e.eventId, 1]));
-    expect(await effectCounts(dataSource, group)).toEqual(expected);
+    expect(await effectCounts(bed.dataSource, group)).toEqual(expected);
     const admin = testKafka('eo-combined-admin').admin();
     await admin.connect();
     const dlqEnd = await admin.fetchTopicOffsets(dlqTopic(topic, group)).finally(() => admin.disconnect());
@@ -154,7 +130,7 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
     const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:3`);
     await waitFor('every partition applied', async () => (await storedOffsets(group)).join() === all.join());
 
-    expect(await effectCounts(dataSource, group)).toEqual(new Map(events.map((e) => [e.eventId, 1])));
+    expect(await effectCounts(bed.dataSource, group)).toEqual(new Map(events.map((e) => [e.eventId, 1])));
     expect(new Set(await partitionsPerTransaction(group))).toEqual(new Set([1]));
   });
 });

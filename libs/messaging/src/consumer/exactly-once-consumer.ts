@@ -855,9 +855,7 @@ export class ExactlyOnceConsumer {
         let applied = 0;
         for (const d of job.live) {
           if (!fresh.delete(d.dedupeId)) continue;
-          await withCorrelationId(d.event.correlationId || undefined, () =>
-            this.options.handler(d.event, this.context(d, job.topic, job.partition, scope)),
-          );
+          await this.handle(d, job.topic, job.partition, scope);
           applied++;
         }
         counts.push({ applied, duplicates: job.live.length - applied });
@@ -933,9 +931,7 @@ export class ExactlyOnceConsumer {
         order.push({ d, isNew });
         if (!isNew) continue;
         index = d.index;
-        await withCorrelationId(d.event.correlationId || undefined, () =>
-          this.options.handler(d.event, this.context(d, topic, partition, scope)),
-        );
+        await this.handle(d, topic, partition, scope);
         applied++;
       }
       index = undefined;
@@ -1035,6 +1031,13 @@ export class ExactlyOnceConsumer {
     this.lastTurn = new Promise<void>((resolve) => (end = resolve));
     await previous;
     return end;
+  }
+
+  /** Runs the group's handler for one new event, in its correlation id's logging scope. */
+  private handle(d: Decoded, topic: string, partition: number, scope: ChunkScope): Promise<void> {
+    return withCorrelationId(d.event.correlationId || undefined, () =>
+      this.options.handler(d.event, this.context(d, topic, partition, scope)),
+    );
   }
 
   /** A timestamp for the profile, or 0n (falsy) when there is none. */
