@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Admin } from 'kafkajs';
-import { TOPICS } from '@paystream/contracts';
 import { Accounts, PaymentWatcher, Platform, SERVICES, STEPS, Service } from './e2e-platform';
 import {
   GroupCpuMeter,
@@ -254,7 +253,7 @@ export async function waitIdle(ctx: PhaseContext, timeoutSeconds: number): Promi
   }
 }
 
-/** Partitions of payment-events: how far the debtors' keys can spread the work. */
-export async function paymentEventsPartitions(admin: Admin): Promise<number> {
-  return (await admin.fetchTopicOffsets(TOPICS.paymentEvents)).length;
+/** Partitions of (the run's) payment-events: how far the debtors' keys can spread the work. */
+export async function paymentEventsPartitions(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).length;
 }

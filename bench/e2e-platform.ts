@@ -1,14 +1,16 @@
 /**
  * The whole platform for the end-to-end benchmark (bench/e2e.bench.ts): the six built services as
- * processes on fresh databases, each with its own consumer groups positioned at the end of the
- * contract topics, synthetic funded accounts, and a watcher that timestamps each payment's final
- * event as it arrives on payment-events.
+ * processes on fresh databases and on this run's own copies of the three contract topics
+ * (libs/testing createContractTopics: same partitions and config), synthetic funded accounts, and
+ * a watcher that timestamps each payment's final event as it arrives on payment-events. Two runs
+ * (or a run and `npm start`) on one broker never see each other's events.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Admin, Consumer, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { TOPICS } from '@paystream/contracts';
+import { ContractTopics, contractTopicEnv } from '@paystream/testing';
 import { SchemaRegistryCodec, headerString } from '@paystream/messaging';
 import {
   AppProcess,
@@ -26,17 +28,16 @@ import {
 export const SERVICES = ['payment', 'risk', 'ledger', 'audit', 'notifications', 'analytics'] as const;
 export type Service = (typeof SERVICES)[number];
 
-/** Each service's consumer group variable and the topics its group reads (DESIGN.md §3). */
-const GROUPS: Record<Service, { variable: string; topics: string[] }> = {
-  payment: { variable: 'PAYMENT_CONSUMER_GROUP', topics: [TOPICS.riskDecisions, TOPICS.ledgerResults] },
-  risk: { variable: 'RISK_CONSUMER_GROUP', topics: [TOPICS.paymentEvents] },
-  ledger: { variable: 'LEDGER_CONSUMER_GROUP', topics: [TOPICS.paymentEvents] },
-  audit: {
-    variable: 'AUDIT_CONSUMER_GROUP',
-    topics: [TOPICS.paymentEvents, TOPICS.riskDecisions, TOPICS.ledgerResults],
-  },
-  notifications: { variable: 'NOTIFICATIONS_CONSUMER_GROUP', topics: [TOPICS.paymentEvents] },
-  analytics: { variable: 'ANALYTICS_CONSUMER_GROUP', topics: [TOPICS.paymentEvents] },
+type TopicKey = keyof typeof TOPICS;
+
+/** Each service's consumer group variable and the (contract) topics its group reads (DESIGN.md §3). */
+const GROUPS: Record<Service, { variable: string; topics: TopicKey[] }> = {
+  payment: { variable: 'PAYMENT_CONSUMER_GROUP', topics: ['riskDecisions', 'ledgerResults'] },
+  risk: { variable: 'RISK_CONSUMER_GROUP', topics: ['paymentEvents'] },
+  ledger: { variable: 'LEDGER_CONSUMER_GROUP', topics: ['paymentEvents'] },
+  audit: { variable: 'AUDIT_CONSUMER_GROUP', topics: ['paymentEvents', 'riskDecisions', 'ledgerResults'] },
+  notifications: { variable: 'NOTIFICATIONS_CONSUMER_GROUP', topics: ['paymentEvents'] },
+  analytics: { variable: 'ANALYTICS_CONSUMER_GROUP', topics: ['paymentEvents'] },
 };
 
 export interface PlatformGroup {
@@ -53,6 +54,8 @@ export interface PlatformGroup {
 
 export interface Platform {
   apps: Map<Service, AppProcess>;
+  /** This run's copies of the contract topics. */
+  topics: ContractTopics;
   groups: PlatformGroup[];
   databases: BenchDatabase[];
   url(service: Service, path: string): string;
@@ -65,19 +68,24 @@ export async function startPlatform(
   kafka: Kafka,
   admin: Admin,
   run: string,
+  topics: ContractTopics,
   progress: Progress,
   extraEnv: Record<string, string>,
 ): Promise<Platform> {
   const apps = new Map<Service, AppProcess>();
   const databases: BenchDatabase[] = [];
   const partitions = new Map<string, number>();
-  for (const topic of Object.values(TOPICS)) partitions.set(topic, (await admin.fetchTopicOffsets(topic)).length);
-  const groups = SERVICES.map((service) => ({
-    service,
-    groupId: `${run}_${service}`,
-    topics: GROUPS[service].topics,
-    idleLag: GROUPS[service].topics.reduce((sum, t) => sum + (partitions.get(t) ?? 0), 0),
-  }));
+  for (const key of Object.keys(TOPICS) as TopicKey[])
+    partitions.set(topics[key], (await admin.fetchTopicOffsets(topics[key])).length);
+  const groups = SERVICES.map((service) => {
+    const names = GROUPS[service].topics.map((key) => topics[key]);
+    return {
+      service,
+      groupId: `${run}_${service}`,
+      topics: names,
+      idleLag: names.reduce((sum, t) => sum + (partitions.get(t) ?? 0), 0),
+    };
+  });
   const pg = new Client({ connectionString: BENCH_SERVER_URL });
   let stopped = false;
   const stop = async () => {
@@ -90,6 +98,7 @@ export async function startPlatform(
   const unregister = onCleanup(stop);
   const platform: Platform = {
     apps,
+    topics,
     groups,
     databases,
     url: (service, path) => apps.get(service)!.url(path),
@@ -118,6 +127,7 @@ export async function startPlatform(
         SERVICES.map(async (service, i) => {
           const app = await startApp(service, await freePort(), {
             ...extraEnv,
+            ...contractTopicEnv(topics),
             DATABASE_URL: BENCH_SERVER_URL,
             DATABASE_NAME: databases[i].name,
             [GROUPS[service].variable]: `${run}_${service}`,
@@ -151,7 +161,7 @@ export type Step = (typeof STEPS)[number];
 const STEP_SET = new Set<string>(STEPS);
 
 /**
- * Every payment's events as they arrive on the three contract topics: one consumer of its own
+ * Every payment's events as they arrive on the run's three contract topics: one consumer of its own
  * (positioned at the end) that reads the `type` header of each record and decodes only the
  * lifecycle events, for their paymentId, timestamped on arrival. Cheaper than polling GET per
  * payment; it sees what a downstream reader sees, and splits POST → SETTLED into its hops.
@@ -163,9 +173,9 @@ export class PaymentWatcher {
   readonly steps = new Map<string, Partial<Record<Step, number>>>();
   private constructor(private readonly consumer: Consumer) {}
 
-  static async start(kafka: Kafka, groupId: string): Promise<PaymentWatcher> {
+  static async start(kafka: Kafka, groupId: string, contractTopics: ContractTopics): Promise<PaymentWatcher> {
     const codec = await SchemaRegistryCodec.create({ url: BENCH_REGISTRY_URL });
-    const topics = [TOPICS.paymentEvents, TOPICS.riskDecisions, TOPICS.ledgerResults];
+    const topics = [contractTopics.paymentEvents, contractTopics.riskDecisions, contractTopics.ledgerResults];
     await positionGroupAtEnd(kafka, groupId, topics);
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
     const watcher = new PaymentWatcher(consumer);
@@ -173,6 +183,9 @@ export class PaymentWatcher {
     await consumer.subscribe({ topics });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     void consumer.run({
+      // Nothing reads the watcher's offsets: committing them after every batch (kafkajs' default)
+      // cost the broker ~100 OffsetCommit requests a second, load that was not the platform's.
+      autoCommit: false,
       partitionsConsumedConcurrently: 4,
       eachBatch: async ({ batch }) => {
         const at = performance.now();

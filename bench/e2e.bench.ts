@@ -6,10 +6,9 @@
  *
  * `node dist/bench/e2e.bench.js [--json out.json] [--quick]`. Progress on stderr.
  *
- * Topics: the contract topics (the payment service's are not configurable), with consumer groups
- * of this run positioned at their end, so earlier records are not this platform's. The run adds
- * its payments to the shared payment-events, like the platform e2e suite does: do not run it
- * while another suite counts events on those topics.
+ * Topics: this run's own copies of the three contract topics (libs/testing createContractTopics,
+ * same partitions and config), deleted at the end with their dead-letter topics, so the run never
+ * mixes with `npm start`, a test suite or another run on the same broker.
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,11 +17,13 @@ import path from 'node:path';
 import { PaymentWatcher, SERVICES, Service, createAccounts, startPlatform } from './e2e-platform';
 import { PhaseContext, PhaseResult, idleCpu, paymentEventsPartitions, runPhase, waitIdle } from './e2e-phase';
 import { ProfiledService, buildResult } from './e2e-report';
+import { createContractTopics } from '@paystream/testing';
 import {
   benchKafka,
   benchName,
   createBenchDatabase,
   cpuProfileEnv,
+  onCleanup,
   rawPgInsertCommit,
   runScenario,
   startCpuProfile,
@@ -97,10 +98,12 @@ runScenario('e2e', async ({ quick, progress }) => {
   await admin.connect();
   const run = benchName('bench_e2e');
   const profileDir = mkdtempSync(path.join(os.tmpdir(), 'paystream-e2e-profile-'));
+  const topics = await progress.step("this run's copies of the contract topics", () => createContractTopics(run));
+  const dropTopics = onCleanup(() => topics.delete());
   // The watcher joins its group while the services start: both take seconds.
   const [started, watching] = await Promise.allSettled([
-    startPlatform(kafka, admin, run, progress, cpuProfileEnv(profileDir, process.env.NODE_OPTIONS)),
-    PaymentWatcher.start(kafka, `${run}_watcher`),
+    startPlatform(kafka, admin, run, topics, progress, cpuProfileEnv(profileDir, process.env.NODE_OPTIONS)),
+    PaymentWatcher.start(kafka, `${run}_watcher`, topics),
   ]);
   const watcher = watching.status === 'fulfilled' ? watching.value : undefined;
   const platform = started.status === 'fulfilled' ? started.value : undefined;
@@ -187,12 +190,14 @@ runScenario('e2e', async ({ quick, progress }) => {
       profiles,
       pgCommits,
       debtors: size.debtors,
-      partitions: await paymentEventsPartitions(admin),
+      partitions: await paymentEventsPartitions(admin, topics.paymentEvents),
       cores: os.cpus().length,
     });
   } finally {
     await watcher?.stop().catch(() => undefined);
     await platform?.stop();
+    dropTopics();
+    await topics.delete().catch(() => undefined);
     await admin.disconnect();
     rmSync(profileDir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-// Same kafkajs as the platform: its request-queue fix applies to the baselines too.
+// Same kafkajs as the platform: its fixes (request queue, coordinator cache) apply to the baselines too.
 import '@paystream/messaging';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';

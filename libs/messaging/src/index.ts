@@ -1,4 +1,5 @@
 import './kafkajs-request-queue.patch';
+import './kafkajs-coordinator-cache.patch';
 export * from './kafka-config';
 export * from './kafka-health';
 export * from './ports';
@@ -14,3 +15,4 @@ export * from './consumer/exactly-once.strategy';
 export * from './serde';
 export * from './consumer/phase-profile';
 export { patchKafkajsRequestQueue } from './kafkajs-request-queue.patch';
+export { COORDINATOR_TTL_MS, patchKafkajsCoordinatorCache } from './kafkajs-coordinator-cache.patch';

@@ -1,4 +1,5 @@
 import './kafkajs-request-queue.patch';
+import './kafkajs-coordinator-cache.patch';
 import { KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
 import type { SharedConfig } from '@paystream/platform';
 

@@ -1,4 +1,5 @@
 import './kafkajs-request-queue.patch';
+import './kafkajs-coordinator-cache.patch';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, HealthRegistry, SharedConfig } from '@paystream/platform';
 import { Admin, Kafka } from 'kafkajs';

@@ -67,7 +67,15 @@ export class MessagingModule {
             codec: EventCodec,
             logger: JsonLogger,
             metrics: Metrics,
-          ) => new OutboxRelay({ dataSource, codec, logger, metrics, kafkaConfig: kafkaClientConfig(config) }),
+          ) =>
+            new OutboxRelay({
+              dataSource,
+              codec,
+              logger,
+              metrics,
+              kafkaConfig: kafkaClientConfig(config),
+              lingerMs: config.OUTBOX_RELAY_LINGER_MS,
+            }),
         },
         OutboxRelayLifecycle,
       );

@@ -51,6 +51,8 @@ export function sharedEnvShape(service: string, defaultPort: number) {
     KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
     KAFKA_SASL_USERNAME: z.string().optional(),
     KAFKA_SASL_PASSWORD: z.string().optional(),
+    CONSUMER_LINGER_MS: envInt(0, 1000).default('20'),
+    OUTBOX_RELAY_LINGER_MS: envInt(0, 1000).default('10'),
     SCHEMA_REGISTRY_URL: z.string().url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
     SCHEMA_REGISTRY_USERNAME: z.string().optional(),
     SCHEMA_REGISTRY_PASSWORD: z.string().optional(),

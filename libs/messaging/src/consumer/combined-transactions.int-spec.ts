@@ -124,6 +124,59 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
     expect(dlq?.endsWith(' 1')).toBe(true);
   });
 
+  it('skips events applied before: the combined statement conflicts, the chunks run alone, the rest applies once', async () => {
+    const { topic, group, events } = await topicWithEvents('eo_combined_dup', 4);
+    // As if an earlier owner had applied these two (partitions 1 and 4) and a relay re-sent them.
+    const applied = [events[PARTITIONS + 1], events[2 * PARTITIONS + 4]];
+    await bed.dataSource.query(`INSERT INTO messaging_groups (name) VALUES ($1)`, [group]);
+    await bed.dataSource.query(
+      `INSERT INTO messaging_processed_events (group_key, event_id)
+       SELECT g.group_key, unnest($2::uuid[]) FROM messaging_groups g WHERE g.name = $1`,
+      [group, applied.map((e) => e.eventId)],
+    );
+    const metrics = await start(topic, group, new Set());
+    const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:4`);
+    await waitFor('every partition applied', async () => (await storedOffsets(group)).join() === all.join());
+
+    const expected = new Map(events.filter((e) => !applied.includes(e)).map((e) => [e.eventId, 1]));
+    expect(await effectCounts(bed.dataSource, group)).toEqual(expected);
+    const duplicates = (await metrics.text())
+      .split('\n')
+      .filter((l) => l.startsWith('messaging_consumer_duplicates_total{'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    expect(duplicates).toBe(2);
+  });
+
+  it('with lingerMs, records that arrive during the cycle floor are fetched and applied together', async () => {
+    const { topic, group, events } = await topicWithEvents('eo_combined_linger', 1);
+    await start(topic, group, new Set(), { lingerMs: 3000 });
+    await waitFor('the first records applied', async () => (await storedOffsets(group)).length === PARTITIONS);
+    // Five more, one produce request each, well inside the 3 s floor the first cycle started.
+    const later = Array.from({ length: 5 }, (_, i) => paymentInitiated('acct-0', 100 + i));
+    const producer = testKafka('eo-combined-linger-producer').producer({ idempotent: true });
+    await producer.connect();
+    for (const e of later) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: 'acct-0', partition: 0, value: await bed.codec.encode(topic, e) }],
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await producer.disconnect();
+    await waitFor('the later records applied', async () => (await storedOffsets(group))[0] === '0:6');
+
+    expect(await effectCounts(bed.dataSource, group)).toEqual(
+      new Map([...events, ...later].map((e) => [e.eventId, 1])),
+    );
+    const transactions = await bed.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(DISTINCT key)::int AS n FROM test_effects WHERE group_id = $1 AND event_id = ANY($2::text[])`,
+      [group, later.map((e) => e.eventId)],
+    );
+    // Without the floor each record is usually a fetch and a transaction of its own.
+    expect(transactions[0].n).toBe(1);
+  });
+
   it('with combinePartitions false, every transaction holds one partition', async () => {
     const { topic, group, events } = await topicWithEvents('eo_combined_off', 3);
     await start(topic, group, new Set(), { combinePartitions: false });

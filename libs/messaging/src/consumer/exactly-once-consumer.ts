@@ -1,4 +1,5 @@
 import '../kafkajs-request-queue.patch';
+import '../kafkajs-coordinator-cache.patch';
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent, EventType } from '@paystream/contracts';
 import { dlqTopic } from '@paystream/contracts';
@@ -96,6 +97,14 @@ export interface ExactlyOnceConsumerOptions {
   combinePartitions?: boolean;
   /** Group session timeout; a crashed member is noticed after this long. Default 30000 ms. */
   sessionTimeoutMs?: number;
+  /**
+   * Shortest fetch cycle in milliseconds (README: fetch cycle floor). A cycle whose records were
+   * handled sooner waits out the rest before kafkajs fetches again, so records that arrive in the
+   * meantime come in one fetch and one transaction instead of one cycle each. The wait follows the
+   * commit: it never delays the records just handled, and an idle consumer still answers the
+   * first record at once (the broker holds the fetch until data arrives). Default 0 (none).
+   */
+  lingerMs?: number;
   /** Stable per process; names the transactional producers' owner in logs. */
   instanceId?: string;
   metrics?: Metrics;
@@ -245,6 +254,8 @@ export class ExactlyOnceConsumer {
   /** Partitions of the current assignment (GROUP_JOIN): hints only ever go out for these. */
   private assigned = new Set<string>();
   private lastTurn: Promise<void> = Promise.resolve();
+  /** End of the current fetch cycle's floor (lingerMs): every batch of the fetch waits for it. */
+  private cycleEndsAt = 0;
   private consumer?: Consumer;
   private producer?: Producer;
   private readonly txProducers = new Map<string, Promise<Producer>>();
@@ -367,12 +378,24 @@ export class ExactlyOnceConsumer {
     const existing = new Set(await admin.listTopics());
     const missing = this.options.topics.map((t) => dlqTopic(t, this.group)).filter((t) => !existing.has(t));
     if (missing.length === 0) return;
-    await admin
-      .createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 1 })) })
-      .catch((err: unknown) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: 1 })),
+        });
+        return;
+      } catch (err) {
         // Another instance of the group may have created it first.
-        if (!/already exists/i.test(String(err))) throw err;
-      });
+        if (/already exists/i.test(String(err))) return;
+        // Created, but the broker's metadata did not list it yet when kafkajs waited for its
+        // leader (seen on a busy broker as UNKNOWN_TOPIC_OR_PARTITION): look again shortly.
+        if (attempt >= 5 || !/does not host this topic-partition/i.test(String(err))) throw err;
+        await sleep(backoffDelay(attempt, 200, 2000), this.abort.signal);
+        const now = new Set(await admin.listTopics());
+        if (missing.every((t) => now.has(t))) return;
+      }
+    }
   }
 
   private async takeEndOffsets(admin: Admin): Promise<void> {
@@ -452,6 +475,19 @@ export class ExactlyOnceConsumer {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const linger = this.options.lingerMs ?? 0;
+    if (linger <= 0) return this.applyBatch(payload);
+    // The batches of one fetch start together and share one deadline; kafkajs fetches again
+    // only when all of them have returned.
+    const now = Date.now();
+    if (now >= this.cycleEndsAt) this.cycleEndsAt = now + linger;
+    const endsAt = this.cycleEndsAt;
+    await this.applyBatch(payload);
+    const rest = endsAt - Date.now();
+    if (rest > 0 && !this.stopping) await sleep(rest, this.abort.signal);
+  }
+
+  private async applyBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
     const resolveOffset = (offset: string) => payload.resolveOffset(offset);
@@ -842,16 +878,9 @@ export class ExactlyOnceConsumer {
       if (p) t = p.add('begin', t);
       const scope = new ChunkScope(qr.manager, this.options.codec, false);
       const counts: Array<{ applied: number; duplicates: number }> = [];
+      const fresh = await this.insertCombinedDedupeRows(qr, groupKey, jobs);
+      if (p) t = p.add('dedupe', t);
       for (const job of jobs) {
-        const fresh = await this.insertDedupeRows(
-          qr,
-          groupKey,
-          job.live,
-          job.topic,
-          job.partition,
-          job.nextOffset,
-          true,
-        );
         let applied = 0;
         for (const d of job.live) {
           if (!fresh.delete(d.dedupeId)) continue;
@@ -983,7 +1012,6 @@ export class ExactlyOnceConsumer {
     topic: string,
     partition: number,
     nextOffset: number,
-    combined = false,
   ): Promise<Set<string>> {
     const ids = [...new Set(live.map((d) => d.dedupeId))];
     const withOffset = this.mode === 'database';
@@ -1006,8 +1034,6 @@ export class ExactlyOnceConsumer {
       return new Set(ids);
     } catch (err) {
       if (errorCode(err) !== UNIQUE_VIOLATION) throw err;
-      // Other chunks' work is in this transaction: they all run alone instead.
-      if (combined) throw new CombinedConflict('duplicate in a combined transaction');
     }
     await qr.rollbackTransaction();
     await qr.startTransaction();
@@ -1015,6 +1041,42 @@ export class ExactlyOnceConsumer {
       event_id: string;
     }>;
     return new Set(rows.map((r) => r.event_id));
+  }
+
+  /**
+   * The combined transaction's dedupe rows and next offsets, for every chunk in one statement
+   * (insertDedupeRows does it per chunk): one round trip per fetch instead of one per partition.
+   * The chunks are of different partitions, so no offset row is upserted twice. A unique violation
+   * means some event was applied before: CombinedConflict, and each chunk runs alone, where the
+   * conflict-aware statement sorts new from duplicate. Returns the eventIds to apply (a second
+   * copy of one eventId is in the set once, so it counts as a duplicate).
+   */
+  private async insertCombinedDedupeRows(qr: QueryRunner, groupKey: number, jobs: CombinedJob[]): Promise<Set<string>> {
+    const ids = [...new Set(jobs.flatMap((job) => job.live.map((d) => d.dedupeId)))];
+    const offsets = [jobs.map((job) => job.topic), jobs.map((job) => job.partition), jobs.map((job) => job.nextOffset)];
+    const position = `INSERT INTO messaging_consumer_offsets (group_id, topic, partition, next_offset)
+      SELECT $1, u.topic, u.partition, u.next_offset
+        FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS u(topic, partition, next_offset)
+      ON CONFLICT (group_id, topic, partition) DO UPDATE
+        SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset), updated_at = now()`;
+    const client = (
+      qr as unknown as { databaseConnection: { query(sql: string, values: unknown[]): Promise<unknown> } }
+    ).databaseConnection;
+    if (this.options.dedupe === false) {
+      await client.query(position, [this.group, ...offsets]);
+      return new Set(ids);
+    }
+    try {
+      await client.query(
+        `WITH position AS (${position})
+         INSERT INTO messaging_processed_events (group_key, event_id) SELECT $5, unnest($6::uuid[])`,
+        [this.group, ...offsets, groupKey, ids],
+      );
+    } catch (err) {
+      if (errorCode(err) === UNIQUE_VIOLATION) throw new CombinedConflict('duplicate in a combined transaction');
+      throw err;
+    }
+    return new Set(ids);
   }
 
   /**

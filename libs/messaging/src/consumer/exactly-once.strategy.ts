@@ -69,6 +69,8 @@ export interface ExactlyOnceConsumerStrategyOptions {
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /** See ExactlyOnceConsumerOptions.lingerMs; default the service's CONSUMER_LINGER_MS. */
+  lingerMs?: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export function exactlyOnceConsumer(
 ): CustomStrategy {
   const config = app.get<SharedConfig>(APP_CONFIG);
   const strategy = new ExactlyOnceServer({
+    lingerMs: config.CONSUMER_LINGER_MS,
     ...options,
     dataSource: app.get(DataSource),
     codec: app.get<EventCodec>(EVENT_CODEC),

@@ -56,7 +56,7 @@ describe(OutboxRelay.name, () => {
     return topic;
   }
 
-  async function startRelay(hooks?: OutboxRelayOptions['hooks']): Promise<OutboxRelay> {
+  async function startRelay(hooks?: OutboxRelayOptions['hooks'], lingerMs?: number): Promise<OutboxRelay> {
     const relay = new OutboxRelay({
       dataSource,
       codec,
@@ -64,6 +64,7 @@ describe(OutboxRelay.name, () => {
       pollIntervalMs: 500,
       standbyIntervalMs: 200,
       hooks,
+      lingerMs,
     });
     cleanups.push(() => relay.stop());
     await relay.start();
@@ -180,7 +181,7 @@ describe(OutboxRelay.name, () => {
     const topic = await newTopic('relay_crash');
     const group = uniqueName('relay_crash_group');
     let failuresLeft = 1;
-    await startRelay({
+    relay = await startRelay({
       afterPublish: () => {
         if (failuresLeft-- > 0) throw new Error('simulated crash between publish and mark');
       },
@@ -205,5 +206,33 @@ describe(OutboxRelay.name, () => {
     expect(offsets).toBe(20);
     const counts = await effectCounts(dataSource, group);
     expect(events.map((e) => counts.get(e.eventId))).toEqual(events.map(() => 1));
+  });
+
+  it('with lingerMs, commits that arrive within the floor of one round are published in one round', async () => {
+    await relay.stop();
+    const topic = await newTopic('relay_linger');
+    relay = await startRelay(undefined, 3000);
+    const first = paymentInitiated('acct-linger', 0);
+    await dataSource.transaction((m) => outbox.append(m, [{ topic, key: 'acct-linger', event: first }]));
+    await waitFor('the first row sent', () => isSent(first.eventId));
+    // Five commits, each waking the relay, all inside the 3 s floor of the round that sent the first.
+    const later = Array.from({ length: 5 }, (_, i) => paymentInitiated('acct-linger', i + 1));
+    for (const event of later) {
+      await dataSource.transaction((m) => outbox.append(m, [{ topic, key: 'acct-linger', event }]));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await waitFor('the later rows sent', async () =>
+      (await Promise.all(later.map((e) => isSent(e.eventId)))).every(Boolean),
+    );
+
+    // One round marks its rows in one UPDATE: one sent_at for all five. Without the floor each
+    // commit is usually a round of its own.
+    const [{ rounds }] = await dataSource.query<Array<{ rounds: number }>>(
+      `SELECT count(DISTINCT sent_at)::int AS rounds FROM messaging_outbox WHERE event_id = ANY($1::text[])`,
+      [later.map((e) => e.eventId)],
+    );
+    expect(rounds).toBe(1);
+    const seen = await readTopic(topic, 6);
+    expect(seen.map((x) => x.eventId)).toEqual([first, ...later].map((e) => e.eventId));
   });
 });
