@@ -43,8 +43,24 @@ describe(AssessPaymentService.name, () => {
   let service: AssessPaymentService;
   const decisions = new DecisionsRepository();
 
-  /** Assesses in its own transaction, as one consumer batch would. */
-  const assess = (event: PaymentInitiated) => ds.transaction((tx) => service.assess(tx, event));
+  /** Assesses in its own transaction, as a consumer batch of one would. */
+  const assess = (event: PaymentInitiated) =>
+    ds.transaction(async (tx) => {
+      const batch = {};
+      const decision = await service.assess(tx, event, batch);
+      await service.flush(tx, batch);
+      return decision;
+    });
+
+  /** Assesses `events` in one transaction, as one consumer batch would. */
+  const assessBatch = (events: PaymentInitiated[]) =>
+    ds.transaction(async (tx) => {
+      const batch = {};
+      const out = [];
+      for (const e of events) out.push(await service.assess(tx, e, batch));
+      await service.flush(tx, batch);
+      return out;
+    });
 
   /** Approves `n` payments of `amount` for a seasoned account (clears the new-account rule). */
   async function season(debtor: string, n: number, amount = '1.00', atMs = T0 - 3_600_000): Promise<void> {
@@ -182,13 +198,62 @@ describe(AssessPaymentService.name, () => {
     const debtor = newAccount();
     await expect(
       ds.transaction(async (tx) => {
-        await service.assess(tx, initiated(debtor, '10.00'));
+        const batch = {};
+        await service.assess(tx, initiated(debtor, '10.00'), batch);
+        await service.flush(tx, batch);
         throw new Error('crash before commit');
       }),
     ).rejects.toThrow('crash before commit');
     const rows = await ds.query(`SELECT count(*)::int AS n FROM risk_decisions WHERE debtor_account_id = $1`, [debtor]);
     expect(rows[0].n).toBe(0);
     expect(await ds.query(`SELECT * FROM risk_account_activity WHERE account_id = $1`, [debtor])).toEqual([]);
+  });
+
+  it('in one batch, counts the earlier approvals of the batch exactly as if they were stored', async () => {
+    const debtor = newAccount();
+    await season(debtor, 3, '1.00', T0 - 3_600_000);
+    // 17 in the window before the batch, 3 in it: the 21st payment in the window is refused, the
+    // refused one does not count, and the batch's approvals count towards the amount too.
+    for (let i = 0; i < 17; i++) await assess(initiated(debtor, '1.00', T0 + i * 1000));
+    const batch = [
+      initiated(debtor, '1.00', T0 + 20_000),
+      initiated(debtor, '1.00', T0 + 21_000),
+      initiated(debtor, '1.00', T0 + 22_000),
+      initiated(debtor, '1.00', T0 + 23_000),
+      initiated(debtor, '1.00', T0 + 24_000),
+    ];
+    const out = await assessBatch(batch);
+    expect(out.map((d) => d?.data.decision)).toEqual(['APPROVE', 'APPROVE', 'APPROVE', 'REJECT', 'REJECT']);
+    expect(out[3]?.data.reasons).toEqual(['RISK_VELOCITY_COUNT']);
+    const [activity] = await ds.query(`SELECT approved_payments FROM risk_account_activity WHERE account_id = $1`, [
+      debtor,
+    ]);
+    expect(activity.approved_payments).toBe(String(3 + 17 + 3));
+    for (const [i, e] of batch.entries()) {
+      expect((await decisions.find(ds.manager, e.paymentId))?.decision).toBe(out[i]?.data.decision);
+    }
+  });
+
+  it('in one batch, decides a payment once: a second payment.initiated for it emits nothing', async () => {
+    const event = initiated(newAccount(), '10.00');
+    const out = await assessBatch([event, { ...event, eventId: uuidv7() }]);
+    expect(out[0]).toBeDefined();
+    expect(out[1]).toBeUndefined();
+  });
+
+  it('fails the batch as a lost race (40001) when another transaction decided one of its payments meanwhile', async () => {
+    const event = initiated(newAccount(), '10.00');
+    await expect(
+      ds.transaction(async (tx) => {
+        const batch = {};
+        expect(await service.assess(tx, event, batch)).toBeDefined();
+        // Another instance decides the same payment id (with another event) and commits first.
+        await assess({ ...event, eventId: uuidv7() });
+        await service.flush(tx, batch);
+      }),
+    ).rejects.toMatchObject({ code: '40001' });
+    // The retry finds the decision and emits nothing.
+    expect(await assess(event)).toBeUndefined();
   });
 
   it('refuses an event whose amount is not a valid amount of its currency as permanent', async () => {

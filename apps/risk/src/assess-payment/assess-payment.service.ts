@@ -3,7 +3,7 @@ import { PermanentError } from '@paystream/messaging';
 import { MoneyError, toMinor } from '@paystream/money';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { DecisionsRepository } from '../persistence/decisions.repository';
+import { DecisionsRepository, StoredDecision } from '../persistence/decisions.repository';
 import { RulesRepository, RuleVersion } from '../persistence/rules.repository';
 import { assessPayment, velocityWindow } from './risk-engine';
 
@@ -11,9 +11,15 @@ import { assessPayment, velocityWindow } from './risk-engine';
  * The use case behind the `risk` consumer: one payment.initiated in, one risk.assessed out.
  * Everything runs in the consumer's batch transaction, so the decision, the debtor's velocity
  * state and the dedupe row commit or roll back as one.
+ *
+ * Scratch state of one consumer batch: the rules (read once), and the batch's decisions, which
+ * `flush` writes in one statement before the commit. A later payment of the same debtor in the
+ * batch counts the earlier ones through `approvals`, exactly as if they had been written already.
  */
 export interface AssessBatch {
   rules?: RuleVersion;
+  decided?: Map<string, Omit<StoredDecision, 'decidedAt'>>;
+  approvals?: Map<string, Array<Pick<StoredDecision, 'occurredAt' | 'amountMinor' | 'currency'>>>;
 }
 
 export class AssessPaymentService {
@@ -24,10 +30,10 @@ export class AssessPaymentService {
   ) {}
 
   /**
-   * The decision event to emit, or undefined when this payment was already decided. `batch` is
-   * scratch state shared by the events of one consumer batch: the rules are read once per batch.
+   * The decision event to emit, or undefined when this payment was already decided (before, or
+   * earlier in the batch). The decision is kept in `batch` until `flush` writes it.
    */
-  async assess(db: EntityManager, event: PaymentInitiated, batch: AssessBatch = {}): Promise<RiskAssessed | undefined> {
+  async assess(db: EntityManager, event: PaymentInitiated, batch: AssessBatch): Promise<RiskAssessed | undefined> {
     const { data } = event;
     const occurredAt = new Date(event.occurredAt);
     if (Number.isNaN(occurredAt.getTime())) {
@@ -47,8 +53,26 @@ export class AssessPaymentService {
     batch.rules ??= await this.rules.current(db);
     const current = batch.rules;
     if (!current) throw new Error('no risk rules installed'); // start-up installs version 1: transient at worst
+    const decided = (batch.decided ??= new Map());
+    const approvals = (batch.approvals ??= new Map());
+    if (decided.has(event.paymentId)) return undefined;
     const window = velocityWindow(occurredAt, current.rules);
-    const history = await this.decisions.history(db, data.debtorAccountId, data.currency, window.from, window.to);
+    const history = await this.decisions.history(
+      db,
+      data.debtorAccountId,
+      data.currency,
+      window.from,
+      window.to,
+      event.paymentId,
+    );
+    if (history.decided) return undefined;
+    for (const earlier of approvals.get(data.debtorAccountId) ?? []) {
+      history.approvedPayments++;
+      if (earlier.occurredAt > window.from && earlier.occurredAt <= window.to) {
+        history.windowCount++;
+        if (earlier.currency === data.currency) history.windowAmountMinor += earlier.amountMinor;
+      }
+    }
     const assessment = assessPayment(
       { debtorAccountId: data.debtorAccountId, amountMinor, currency: data.currency, occurredAt },
       current.rules,
@@ -73,7 +97,7 @@ export class AssessPaymentService {
         ruleVersion: current.version,
       },
     };
-    const stored = await this.decisions.insert(db, {
+    const row = {
       paymentId: event.paymentId,
       sourceEventId: event.eventId,
       decisionEventId: decision.eventId,
@@ -87,7 +111,21 @@ export class AssessPaymentService {
       ruleVersion: current.version,
       occurredAt,
       correlationId: event.correlationId,
-    });
-    return stored ? decision : undefined;
+    };
+    decided.set(event.paymentId, row);
+    if (assessment.decision === 'APPROVE') {
+      const ofDebtor = approvals.get(data.debtorAccountId) ?? [];
+      ofDebtor.push({ occurredAt, amountMinor, currency: data.currency });
+      approvals.set(data.debtorAccountId, ofDebtor);
+    }
+    return decision;
+  }
+
+  /** Writes the batch's decisions and the debtors' approval counters (one statement). */
+  async flush(db: EntityManager, batch: AssessBatch): Promise<void> {
+    const rows = [...(batch.decided?.values() ?? [])];
+    batch.decided?.clear();
+    batch.approvals?.clear();
+    await this.decisions.insertAll(db, rows);
   }
 }

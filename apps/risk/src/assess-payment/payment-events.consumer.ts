@@ -23,6 +23,7 @@ export function paymentEventsConsumer(inputTopic: string, outputTopic: string): 
       // payment-events carries the whole lifecycle; risk decides on initiation only.
       if (event.type !== 'payment.initiated') return;
       const batch = ctx.batchState<AssessBatch>('risk-assess', () => ({}));
+      ctx.deferUntilCommit('risk-assess', (manager) => this.assess.flush(manager, batch));
       const decision = await this.assess.assess(ctx.manager, event, batch);
       if (decision) await ctx.emit({ topic: outputTopic, key: decision.data.debtorAccountId, event: decision });
     }

@@ -45,72 +45,93 @@ export class DecisionsRepository {
     return rows[0] && toDecision(rows[0]);
   }
 
-  /** The debtor's approvals in (from, to] by occurredAt, and the approvals ever. */
+  /**
+   * The debtor's approvals in (from, to] by occurredAt, the approvals ever, and whether
+   * `paymentId` has a decision already (a second payment.initiated for one payment id: the first
+   * decision stands). One round trip.
+   */
   async history(
     db: EntityManager,
     debtorAccountId: string,
     currency: string,
     from: Date,
     to: Date,
-  ): Promise<DebtorHistory> {
-    const rows: { count: string; amount: string | null; approved: string | null }[] = await db.query(
+    paymentId: string,
+  ): Promise<DebtorHistory & { decided: boolean }> {
+    const rows: { count: string; amount: string | null; approved: string | null; decided: boolean }[] = await db.query(
       `SELECT count(*) AS count,
               sum(amount_minor) FILTER (WHERE currency = $2) AS amount,
-              (SELECT approved_payments FROM risk_account_activity WHERE account_id = $1) AS approved
+              (SELECT approved_payments FROM risk_account_activity WHERE account_id = $1) AS approved,
+              EXISTS (SELECT 1 FROM risk_decisions WHERE payment_id = $5) AS decided
          FROM risk_decisions
         WHERE debtor_account_id = $1 AND decision = 'APPROVE' AND occurred_at > $3 AND occurred_at <= $4`,
-      [debtorAccountId, currency, from.toISOString(), to.toISOString()],
+      [debtorAccountId, currency, from.toISOString(), to.toISOString(), paymentId],
     );
     const row = rows[0];
     return {
       windowCount: Number(row.count),
       windowAmountMinor: BigInt(row.amount ?? '0'),
       approvedPayments: Number(row.approved ?? '0'),
+      decided: row.decided,
     };
   }
 
   /**
-   * Records the decision and, for an approval, counts it for the debtor. Returns false when the
-   * payment already has a decision (a second payment.initiated for one payment id): the first
-   * decision stands and nothing is counted twice.
+   * Records a batch's decisions and counts its approvals per debtor, in one statement. A payment
+   * that got a decision meanwhile (another instance deciding the same payment id) fails the
+   * whole batch as a lost race (SQLSTATE 40001, retried by the runtime), and the retry finds that
+   * decision through `history` and emits nothing for it: never two decisions for one payment.
    */
-  async insert(db: EntityManager, d: Omit<StoredDecision, 'decidedAt'>): Promise<boolean> {
-    // One round trip: the decision, and for an approval the debtor's counter, only if the
-    // decision row was new (ON CONFLICT DO NOTHING returns no row for a decided payment).
+  async insertAll(db: EntityManager, decisions: Array<Omit<StoredDecision, 'decidedAt'>>): Promise<void> {
+    if (decisions.length === 0) return;
+    const column = <K extends keyof Omit<StoredDecision, 'decidedAt'>>(k: K) => decisions.map((d) => d[k]);
     const rows: { inserted: number }[] = await db.query(
       `WITH d AS (
          INSERT INTO risk_decisions (payment_id, source_event_id, decision_event_id, debtor_account_id,
                 creditor_account_id, amount_minor, currency, decision, score, reasons, rule_version,
                 occurred_at, correlation_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         SELECT u.payment_id, u.source_event_id, u.decision_event_id, u.debtor_account_id, u.creditor_account_id,
+                u.amount_minor, u.currency, u.decision, u.score,
+                ARRAY(SELECT jsonb_array_elements_text($10::jsonb -> (u.n::int - 1))), u.rule_version,
+                u.occurred_at, u.correlation_id
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+                       $8::text[], $9::double precision[], $11::int[], $12::timestamptz[], $13::text[])
+                  WITH ORDINALITY AS u(payment_id, source_event_id, decision_event_id, debtor_account_id,
+                       creditor_account_id, amount_minor, currency, decision, score, rule_version, occurred_at,
+                       correlation_id, n)
          ON CONFLICT (payment_id) DO NOTHING
          RETURNING debtor_account_id, decision, occurred_at
        ), counted AS (
          INSERT INTO risk_account_activity (account_id, approved_payments, first_approved_at, last_approved_at)
-         SELECT debtor_account_id, 1, occurred_at, occurred_at FROM d WHERE decision = 'APPROVE'
+         SELECT debtor_account_id, count(*), min(occurred_at), max(occurred_at) FROM d
+          WHERE decision = 'APPROVE' GROUP BY debtor_account_id
          ON CONFLICT (account_id) DO UPDATE SET
-           approved_payments = risk_account_activity.approved_payments + 1,
+           approved_payments = risk_account_activity.approved_payments + EXCLUDED.approved_payments,
            last_approved_at = GREATEST(risk_account_activity.last_approved_at, EXCLUDED.last_approved_at)
          RETURNING 1
        )
        SELECT (SELECT count(*) FROM d)::int AS inserted, (SELECT count(*) FROM counted)::int AS counted`,
       [
-        d.paymentId,
-        d.sourceEventId,
-        d.decisionEventId,
-        d.debtorAccountId,
-        d.creditorAccountId,
-        d.amountMinor.toString(),
-        d.currency,
-        d.decision,
-        d.score,
-        d.reasons,
-        d.ruleVersion,
-        d.occurredAt.toISOString(),
-        d.correlationId,
+        column('paymentId'),
+        column('sourceEventId'),
+        column('decisionEventId'),
+        column('debtorAccountId'),
+        column('creditorAccountId'),
+        decisions.map((d) => d.amountMinor.toString()),
+        column('currency'),
+        column('decision'),
+        column('score'),
+        JSON.stringify(decisions.map((d) => d.reasons)),
+        column('ruleVersion'),
+        decisions.map((d) => d.occurredAt.toISOString()),
+        column('correlationId'),
       ],
     );
-    return rows[0].inserted === 1;
+    if (rows[0].inserted !== decisions.length) {
+      throw Object.assign(new Error('a payment of this batch was decided meanwhile; the batch is retried'), {
+        code: '40001',
+      });
+    }
   }
 }
 
