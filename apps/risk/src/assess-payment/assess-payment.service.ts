@@ -16,10 +16,12 @@ import { assessPayment, velocityWindow } from './risk-engine';
  * `flush` writes in one statement before the commit. A later payment of the same debtor in the
  * batch counts the earlier ones through `approvals`, exactly as if they had been written already.
  */
+type Approval = Pick<StoredDecision, 'occurredAt' | 'amountMinor' | 'currency'>;
+
 export interface AssessBatch {
   rules?: RuleVersion;
   decided?: Map<string, Omit<StoredDecision, 'decidedAt'>>;
-  approvals?: Map<string, Array<Pick<StoredDecision, 'occurredAt' | 'amountMinor' | 'currency'>>>;
+  approvals?: Map<string, Approval[]>;
 }
 
 export class AssessPaymentService {
@@ -53,8 +55,8 @@ export class AssessPaymentService {
     batch.rules ??= await this.rules.current(db);
     const current = batch.rules;
     if (!current) throw new Error('no risk rules installed'); // start-up installs version 1: transient at worst
-    const decided = (batch.decided ??= new Map());
-    const approvals = (batch.approvals ??= new Map());
+    const decided = (batch.decided ??= new Map<string, Omit<StoredDecision, 'decidedAt'>>());
+    const approvals = (batch.approvals ??= new Map<string, Approval[]>());
     if (decided.has(event.paymentId)) return undefined;
     const window = velocityWindow(occurredAt, current.rules);
     const history = await this.decisions.history(
