@@ -18,7 +18,8 @@ import { minorOf, postingLinesOf, timeOf } from './event-terms';
 import { LiveBatch } from './live-batch';
 
 /** What the applier uses of the runtime's context (ExactlyOnceContext provides it). */
-export type LedgerBatchContext = Pick<ExactlyOnceContext, 'manager' | 'emit' | 'deferUntilCommit' | 'batchState'>;
+export type LedgerBatchContext = Pick<ExactlyOnceContext, 'manager' | 'emit' | 'deferUntilCommit' | 'batchState'> &
+  Partial<Pick<ExactlyOnceContext, 'batchEvents'>>;
 
 const BATCH = 'ledger.live';
 
@@ -81,7 +82,12 @@ export class LiveLedgerApplier {
       currency,
       authorizedAt: timeOf(event.occurredAt),
     };
-    const [debtor, creditor] = await batch.accounts(ctx.manager, [debtorAccountId, creditorAccountId]);
+    // The first decision of the batch locks the accounts of every authorization in it at once.
+    const [debtor, creditor] = await batch.accounts(ctx.manager, [debtorAccountId, creditorAccountId], () =>
+      (ctx.batchEvents?.() ?? []).flatMap((e) =>
+        e.type === 'payment.authorized' ? [e.data.debtorAccountId, e.data.creditorAccountId] : [],
+      ),
+    );
     let decision;
     try {
       decision = decideAuthorization(payment, debtor, creditor);

@@ -1,3 +1,4 @@
+import type { AnyEvent } from '@paystream/contracts';
 import type { EntityManager } from 'typeorm';
 import { childTraceparent, eventHeaders } from '../headers';
 import type { OutboxRow } from '../outbox/outbox-rows';
@@ -19,6 +20,8 @@ export class ChunkScope {
     readonly manager: EntityManager,
     private readonly codec: EventCodec,
     private readonly keepBytes: boolean,
+    /** Every decoded event this transaction applies, in order (duplicates not yet told apart). */
+    readonly events: readonly AnyEvent[] = [],
   ) {}
 
   async emit(sourceEventId: string, messages: OutgoingMessage[], traceparent: string | undefined): Promise<void> {

@@ -177,6 +177,35 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
     expect(transactions[0].n).toBe(1);
   });
 
+  it('shows each handler every event of its transaction (batchEvents), in order', async () => {
+    const { topic, group, events } = await topicWithEvents('eo_combined_ahead', 3);
+    const seen = new Map<string, { batch: string[]; applied: string[] }>();
+    const consumer = new ExactlyOnceConsumer({
+      dataSource: bed.dataSource,
+      codec: bed.codec,
+      kafkaConfig: { clientId: group, brokers: TEST_BROKERS, logLevel: logLevel.NOTHING },
+      group,
+      topics: [topic],
+      handler: async (event, ctx) => {
+        const [{ xact }] = await ctx.manager.query<Array<{ xact: string }>>(
+          `SELECT pg_current_xact_id()::text AS xact`,
+        );
+        const entry = seen.get(xact) ?? { batch: ctx.batchEvents().map((e) => e.eventId), applied: [] };
+        expect(ctx.batchEvents().map((e) => e.eventId)).toEqual(entry.batch);
+        entry.applied.push(event.eventId);
+        seen.set(xact, entry);
+      },
+    });
+    bed.cleanups.push(() => consumer.stop());
+    await consumer.start();
+    const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:3`);
+    await waitFor('every partition applied', async () => (await storedOffsets(group)).join() === all.join());
+
+    const committed = [...seen.values()].filter((t) => t.applied.length > 0);
+    for (const t of committed) expect(t.applied).toEqual(t.batch);
+    expect(new Set(committed.flatMap((t) => t.applied))).toEqual(new Set(events.map((e) => e.eventId)));
+  });
+
   it('with combinePartitions false, every transaction holds one partition', async () => {
     const { topic, group, events } = await topicWithEvents('eo_combined_off', 3);
     await start(topic, group, new Set(), { combinePartitions: false });

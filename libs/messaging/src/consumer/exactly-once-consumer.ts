@@ -876,7 +876,12 @@ export class ExactlyOnceConsumer {
       await qr.connect();
       await qr.startTransaction();
       if (p) t = p.add('begin', t);
-      const scope = new ChunkScope(qr.manager, this.options.codec, false);
+      const scope = new ChunkScope(
+        qr.manager,
+        this.options.codec,
+        false,
+        jobs.flatMap((job) => job.live.map((d) => d.event)),
+      );
       const counts: Array<{ applied: number; duplicates: number }> = [];
       const fresh = await this.insertCombinedDedupeRows(qr, groupKey, jobs);
       if (p) t = p.add('dedupe', t);
@@ -949,7 +954,12 @@ export class ExactlyOnceConsumer {
       if (p) t = p.add('begin', t);
       release = await this.gate.acquire();
       if (p) t = this.now();
-      const scope = new ChunkScope(qr.manager, this.options.codec, this.mode === 'kafka-transaction');
+      const scope = new ChunkScope(
+        qr.manager,
+        this.options.codec,
+        this.mode === 'kafka-transaction',
+        live.map((d) => d.event),
+      );
       const fresh = await this.insertDedupeRows(qr, groupKey, live, topic, partition, nextOffset);
       if (p) t = p.add('dedupe', t);
       const order: Array<{ d: Decoded; isNew: boolean }> = [];

@@ -1,4 +1,5 @@
 import { KafkaContext } from '@nestjs/microservices';
+import type { AnyEvent } from '@paystream/contracts';
 import type { EntityManager } from 'typeorm';
 import type { EventOrigin, OutgoingMessage } from '../ports';
 import type { ChunkScope } from './chunk-scope';
@@ -35,6 +36,15 @@ export class ExactlyOnceContext extends KafkaContext {
   /** Registers `flush` once per key per batch; it runs after the last handler, before offsets are written and the commit. */
   deferUntilCommit(key: string, flush: (manager: EntityManager) => Promise<void>): void {
     this.scope.defer(key, flush);
+  }
+
+  /**
+   * Every event of this batch (the transaction's chunks, in order), including ones that turn out
+   * to be duplicates and ones this handler ignores: for reading ahead, e.g. locking every account
+   * the batch will touch in one statement instead of one per event. Never for effects.
+   */
+  batchEvents(): readonly AnyEvent[] {
+    return this.scope.events;
   }
 
   /** Scratch state shared by the handlers of one batch (created by `init` on first use). */
