@@ -57,7 +57,8 @@ describe(AssessPaymentService.name, () => {
     ds.transaction(async (tx) => {
       const batch = {};
       const out = [];
-      for (const e of events) out.push(await service.assess(tx, e, batch));
+      // Reading ahead as the consumer does (ctx.batchEvents()): one history statement for all.
+      for (const e of events) out.push(await service.assess(tx, e, batch, () => events));
       await service.flush(tx, batch);
       return out;
     });

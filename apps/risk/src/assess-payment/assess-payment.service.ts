@@ -5,7 +5,7 @@ import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { DecisionsRepository, StoredDecision } from '../persistence/decisions.repository';
 import { RulesRepository, RuleVersion } from '../persistence/rules.repository';
-import { assessPayment, velocityWindow } from './risk-engine';
+import { DebtorHistory, assessPayment, velocityWindow } from './risk-engine';
 
 /**
  * The use case behind the `risk` consumer: one payment.initiated in, one risk.assessed out.
@@ -22,6 +22,8 @@ export interface AssessBatch {
   rules?: RuleVersion;
   decided?: Map<string, Omit<StoredDecision, 'decidedAt'>>;
   approvals?: Map<string, Approval[]>;
+  /** Read ahead for the batch's payments (stored state only; the batch's own decisions are added). */
+  histories?: Map<string, DebtorHistory & { decided: boolean }>;
 }
 
 export class AssessPaymentService {
@@ -35,7 +37,12 @@ export class AssessPaymentService {
    * The decision event to emit, or undefined when this payment was already decided (before, or
    * earlier in the batch). The decision is kept in `batch` until `flush` writes it.
    */
-  async assess(db: EntityManager, event: PaymentInitiated, batch: AssessBatch): Promise<RiskAssessed | undefined> {
+  async assess(
+    db: EntityManager,
+    event: PaymentInitiated,
+    batch: AssessBatch,
+    ahead: () => readonly PaymentInitiated[] = () => [],
+  ): Promise<RiskAssessed | undefined> {
     const { data } = event;
     const occurredAt = new Date(event.occurredAt);
     if (Number.isNaN(occurredAt.getTime())) {
@@ -59,14 +66,12 @@ export class AssessPaymentService {
     const approvals = (batch.approvals ??= new Map<string, Approval[]>());
     if (decided.has(event.paymentId)) return undefined;
     const window = velocityWindow(occurredAt, current.rules);
-    const history = await this.decisions.history(
-      db,
-      data.debtorAccountId,
-      data.currency,
-      window.from,
-      window.to,
-      event.paymentId,
-    );
+    // The batch's first payment reads the stored history of all its payments in one statement.
+    batch.histories ??= await this.decisions.histories(db, this.windows(ahead(), current));
+    const history =
+      batch.histories.get(event.paymentId) ??
+      (await this.decisions.history(db, data.debtorAccountId, data.currency, window.from, window.to, event.paymentId));
+    batch.histories.delete(event.paymentId);
     if (history.decided) return undefined;
     for (const earlier of approvals.get(data.debtorAccountId) ?? []) {
       history.approvedPayments++;
@@ -121,6 +126,16 @@ export class AssessPaymentService {
       approvals.set(data.debtorAccountId, ofDebtor);
     }
     return decision;
+  }
+
+  /** The velocity windows of the payments a batch reads ahead for; unreadable events are left to assess(). */
+  private windows(events: readonly PaymentInitiated[], current: RuleVersion) {
+    return events.flatMap((e) => {
+      const occurredAt = new Date(e.occurredAt);
+      if (Number.isNaN(occurredAt.getTime())) return [];
+      const { from, to } = velocityWindow(occurredAt, current.rules);
+      return [{ paymentId: e.paymentId, debtorAccountId: e.data.debtorAccountId, currency: e.data.currency, from, to }];
+    });
   }
 
   /** Writes the batch's decisions and the debtors' approval counters (one statement). */

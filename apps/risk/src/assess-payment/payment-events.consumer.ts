@@ -1,6 +1,6 @@
 import { Controller, Inject, Type } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { PaymentEvent } from '@paystream/contracts';
+import type { PaymentEvent, PaymentInitiated } from '@paystream/contracts';
 import { ExactlyOnceContext } from '@paystream/messaging';
 import { AssessBatch, AssessPaymentService } from './assess-payment.service';
 
@@ -24,7 +24,9 @@ export function paymentEventsConsumer(inputTopic: string, outputTopic: string): 
       if (event.type !== 'payment.initiated') return;
       const batch = ctx.batchState<AssessBatch>('risk-assess', () => ({}));
       ctx.deferUntilCommit('risk-assess', (manager) => this.assess.flush(manager, batch));
-      const decision = await this.assess.assess(ctx.manager, event, batch);
+      const decision = await this.assess.assess(ctx.manager, event, batch, () =>
+        ctx.batchEvents().filter((e): e is PaymentInitiated => e.type === 'payment.initiated'),
+      );
       if (decision) await ctx.emit({ topic: outputTopic, key: decision.data.debtorAccountId, event: decision });
     }
   }

@@ -77,6 +77,53 @@ export class DecisionsRepository {
   }
 
   /**
+   * `history` for many payments in one statement (a consumer batch reading ahead), keyed by
+   * payment id. Each payment's window is its own; none counts the others of the list.
+   */
+  async histories(
+    db: EntityManager,
+    payments: Array<{ paymentId: string; debtorAccountId: string; currency: string; from: Date; to: Date }>,
+  ): Promise<Map<string, DebtorHistory & { decided: boolean }>> {
+    if (payments.length === 0) return new Map();
+    const rows: {
+      payment_id: string;
+      count: string;
+      amount: string | null;
+      approved: string | null;
+      decided: boolean;
+    }[] = await db.query(
+      `SELECT u.payment_id, w.count, w.amount,
+                (SELECT approved_payments FROM risk_account_activity WHERE account_id = u.debtor) AS approved,
+                EXISTS (SELECT 1 FROM risk_decisions WHERE payment_id = u.payment_id) AS decided
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+                  AS u(payment_id, debtor, currency, since, until)
+           CROSS JOIN LATERAL (
+             SELECT count(*) AS count, sum(amount_minor) FILTER (WHERE currency = u.currency) AS amount
+               FROM risk_decisions
+              WHERE debtor_account_id = u.debtor AND decision = 'APPROVE'
+                AND occurred_at > u.since AND occurred_at <= u.until) w`,
+      [
+        payments.map((p) => p.paymentId),
+        payments.map((p) => p.debtorAccountId),
+        payments.map((p) => p.currency),
+        payments.map((p) => p.from.toISOString()),
+        payments.map((p) => p.to.toISOString()),
+      ],
+    );
+    return new Map(
+      rows.map((row) => [
+        row.payment_id,
+        {
+          windowCount: Number(row.count),
+          windowAmountMinor: BigInt(row.amount ?? '0'),
+          approvedPayments: Number(row.approved ?? '0'),
+          decided: row.decided,
+        },
+      ]),
+    );
+  }
+
+  /**
    * Records a batch's decisions and counts its approvals per debtor, in one statement. A payment
    * that got a decision meanwhile (another instance deciding the same payment id) fails the
    * whole batch as a lost race (SQLSTATE 40001, retried by the runtime), and the retry finds that
