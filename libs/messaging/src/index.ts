@@ -9,6 +9,8 @@ export * from './migrations';
 export * from './messaging.module';
 export * from './outbox/outbox';
 export * from './outbox/outbox-relay';
+export { outboxInsertFrom } from './outbox/outbox-rows';
+export { OutboxSignal } from './outbox/outbox-signal';
 export * from './consumer/exactly-once-context';
 export * from './consumer/exactly-once-consumer';
 export * from './consumer/exactly-once.strategy';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PaymentInitiated } from '@paystream/contracts';
-import type { PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { outboxInsertFrom } from '@paystream/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { Applied, Payment, PaymentState, StatusChange } from '../payment/payment';
 import type { PaymentStatus } from '../payment/payment-status';
@@ -18,7 +19,7 @@ export interface IdempotencyRecord {
   expiresAt: Date;
 }
 
-/** The statement of PaymentRepository.claimAndInsert. */
+/** The statement of PaymentRepository.claimAndInsert: the whole write of a batch of POSTs. */
 const CLAIM_AND_INSERT = `WITH input AS MATERIALIZED (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[],
                               $8::text[], $9::int[], $10::text[], $11::timestamptz[], $12::uuid[], $13::text[],
@@ -54,6 +55,11 @@ const CLAIM_AND_INSERT = `WITH input AS MATERIALIZED (
        ), history AS (
          INSERT INTO payment_status_history (payment_id, status, reason, version, event_id, cause_event_id, occurred_at)
          SELECT id, status, NULL, version, event_id, NULL, at FROM fresh JOIN stored USING (key)
+       ), outbox AS (
+         ${outboxInsertFrom(`SELECT $19, f.debtor, o.payload->>'eventId', o.payload->>'type', o.payload, o.headers
+           FROM fresh f JOIN stored USING (key)
+           JOIN unnest($20::jsonb[], $21::jsonb[]) WITH ORDINALITY AS o(payload, headers, ord) USING (ord)
+          ORDER BY ord`)}
        )
        SELECT c.locked, c.fingerprint, c.request_body, c.response_status, c.response_body, s.key IS NOT NULL AS stored
          FROM claim c LEFT JOIN stored s USING (key)
@@ -109,35 +115,38 @@ export class PaymentRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * The write of POST /v1/payments for a whole batch, in one statement (one round trip):
-   * 1. claim each key without waiting (transaction-scoped advisory lock) and read its live record;
+   * The write of POST /v1/payments for a whole batch, in one statement (one round trip) and so
+   * in one transaction without BEGIN and COMMIT (autocommit: the statement is atomic):
+   * 1. claim each key without waiting (advisory lock, held until the statement ends) and read its
+   *    live record;
    * 2. for each key claimed and unknown, insert the idempotency record, and only where that
-   *    stored it, the payment and its first history row.
+   *    stored it, the payment, its first history row and its payment.initiated outbox row (from
+   *    `outbox`, aligned with `items`; the caller wakes the relay after this returns).
    * One answer per item, in order. The keys must be distinct (the advisory lock is re-entrant
    * within a transaction, so a repeated key would be claimed twice).
    *
    * `locked: false`: another transaction holds the key (another instance's request in flight →
-   * 409); the lock goes with this transaction's commit or rollback. `known`: the key's first
-   * response (replay or 422). `stored`: the payment was written.
+   * 409). `known`: the key's first response (replay or 422). `stored`: the payment was written.
    *
    * The records are read with the statement's snapshot, taken just before the locks: a first
    * request that committed and released its lock in between is not seen by the read, but the
    * insert finds its key taken (ON CONFLICT sees committed rows regardless of snapshots) and
    * leaves it alone: `locked` and neither `known` nor `stored`, and the caller tries again in a new
-   * transaction, which sees the record. An expired key not purged yet is replaced; "expired" is
+   * statement, which sees the record. An expired key not purged yet is replaced; "expired" is
    * judged at the request's own time (its `created_at`) by both the read and the insert, so they
    * never disagree about a key that expires while the request waits for its batch. Two keys with
    * the same 64-bit hash in different transactions exclude each other: a spurious 409, never a
    * duplicate. Foreign keys are checked at the end of the statement, when the payment rows exist.
    */
   async claimAndInsert(
-    manager: EntityManager,
     items: readonly { applied: Applied<PaymentInitiated>; record: IdempotencyRecord }[],
+    outbox: { topic: string; rows: ReadonlyArray<{ payload: string; headers: string }> },
   ): Promise<BatchAnswer[]> {
     if (items.length === 0) return [];
+    if (outbox.rows.length !== items.length) throw new Error('one outbox row per item');
     const column = <T>(f: (p: PaymentState, c: StatusChange, r: IdempotencyRecord) => T): T[] =>
       items.map(({ applied, record }) => f(applied.payment.state, applied.change, record));
-    const { rows } = await this.client(manager).query<{
+    const { rows } = await this.pool().query<{
       locked: boolean;
       fingerprint: string | null;
       request_body: unknown;
@@ -146,7 +155,7 @@ export class PaymentRepository {
       stored: boolean;
     }>({
       // Named: parsed and planned once per connection (this statement is the hot path's only big one).
-      name: 'payment_claim_and_insert_v1',
+      name: 'payment_claim_and_insert_v2',
       text: CLAIM_AND_INSERT,
       values: [
         column((p) => p.id),
@@ -167,6 +176,9 @@ export class PaymentRepository {
         column((_p, _c, r) => r.responseStatus),
         column((_p, _c, r) => JSON.stringify(r.responseBody)),
         column((_p, _c, r) => r.expiresAt.toISOString()),
+        outbox.topic,
+        outbox.rows.map((r) => r.payload),
+        outbox.rows.map((r) => r.headers),
       ],
     });
     if (rows.length !== items.length) throw new Error(`claimed ${rows.length} of ${items.length} keys`);
@@ -254,10 +266,9 @@ export class PaymentRepository {
   }
 
   /** The pg connection of the manager's transaction (for a named prepared statement). */
-  private client(manager: EntityManager): PoolClient {
-    const connection = (manager.queryRunner as { databaseConnection?: PoolClient } | undefined)?.databaseConnection;
-    if (!connection) throw new Error('claimAndInsert needs the EntityManager of an open transaction');
-    return connection;
+  /** The driver's pool: a named statement is prepared once per pooled connection. */
+  private pool(): Pool {
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
   }
 
   async findWithHistory(id: string): Promise<{ state: PaymentState; history: StatusChange[] } | undefined> {

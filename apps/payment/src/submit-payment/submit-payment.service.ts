@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PaymentInitiated } from '@paystream/contracts';
-import { Outbox } from '@paystream/messaging';
+import { Outbox, OutboxSignal } from '@paystream/messaging';
 import { Metrics, currentCorrelationId } from '@paystream/observability';
 import { APP_CONFIG } from '@paystream/platform';
 import { DataSource } from 'typeorm';
@@ -121,52 +121,48 @@ export class SubmitPaymentService {
     };
   }
 
-  /** One transaction for a batch of requests with distinct keys: two statements and the commit. */
-  private commit(items: readonly Submission[]): Promise<BatchResult<SubmitOutcome>[]> {
+  /**
+   * One statement for a batch of requests with distinct keys (PaymentRepository.claimAndInsert):
+   * keys, idempotency records, payments, history and outbox rows, atomic without BEGIN/COMMIT.
+   */
+  private async commit(items: readonly Submission[]): Promise<BatchResult<SubmitOutcome>[]> {
     this.batchSize.observe(items.length);
-    return this.dataSource.transaction(async (manager) => {
-      const answers = await this.payments.claimAndInsert(
-        manager,
-        items.map((s) => ({
-          applied: s.applied,
-          record: {
-            key: s.key,
-            fingerprint: s.fingerprint,
-            requestBody: s.requestBody,
-            responseStatus: 201,
-            responseBody: s.body,
-            expiresAt: s.expiresAt,
-          },
-        })),
-      );
-      await this.outbox.append(
-        manager,
-        items
-          .filter((_s, i) => answers[i].stored)
-          .map((s) => ({
-            topic: this.config.PAYMENT_EVENTS_TOPIC,
-            key: s.applied.event.data.debtorAccountId,
-            event: s.applied.event,
-          })),
-      );
-      return answers.map((answer, i): BatchResult<SubmitOutcome> => {
-        const s = items[i];
-        if (!answer.locked) return { value: { outcome: 'in-flight' } };
-        if (answer.stored) {
-          return { value: { outcome: 'created', status: 201, body: s.body, paymentId: s.applied.payment.id } };
-        }
-        if (!answer.known) {
-          // The first request with this key committed between our read and our insert: its record
-          // is visible to the next transaction, which replays it (or answers 422).
-          return { again: true };
-        }
-        if (answer.known.fingerprint === s.fingerprint) {
-          return {
-            value: { outcome: 'replayed', status: answer.known.responseStatus, body: answer.known.responseBody },
-          };
-        }
-        return { value: { outcome: 'key-reused', fields: differingFields(answer.known.requestBody, s.requestBody) } };
-      });
+    const topic = this.config.PAYMENT_EVENTS_TOPIC;
+    const rows = await this.outbox.rowValues(
+      items.map((s) => ({ topic, key: s.applied.event.data.debtorAccountId, event: s.applied.event })),
+    );
+    const answers = await this.payments.claimAndInsert(
+      items.map((s) => ({
+        applied: s.applied,
+        record: {
+          key: s.key,
+          fingerprint: s.fingerprint,
+          requestBody: s.requestBody,
+          responseStatus: 201,
+          responseBody: s.body,
+          expiresAt: s.expiresAt,
+        },
+      })),
+      { topic, rows },
+    );
+    if (answers.some((a) => a.stored)) OutboxSignal.for(this.dataSource).committed();
+    return answers.map((answer, i): BatchResult<SubmitOutcome> => {
+      const s = items[i];
+      if (!answer.locked) return { value: { outcome: 'in-flight' } };
+      if (answer.stored) {
+        return { value: { outcome: 'created', status: 201, body: s.body, paymentId: s.applied.payment.id } };
+      }
+      if (!answer.known) {
+        // The first request with this key committed between our read and our insert: its record
+        // is visible to the next transaction, which replays it (or answers 422).
+        return { again: true };
+      }
+      if (answer.known.fingerprint === s.fingerprint) {
+        return {
+          value: { outcome: 'replayed', status: answer.known.responseStatus, body: answer.known.responseBody },
+        };
+      }
+      return { value: { outcome: 'key-reused', fields: differingFields(answer.known.requestBody, s.requestBody) } };
     });
   }
 }

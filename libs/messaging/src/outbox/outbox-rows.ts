@@ -37,3 +37,14 @@ export async function insertOutboxRows(manager: EntityManager, rows: OutboxRow[]
     ],
   );
 }
+
+/**
+ * The outbox INSERT for a writer that makes it part of one statement of its own (a data-modifying
+ * CTE of a single autocommit statement, which is atomic without BEGIN and COMMIT): `select` must
+ * yield topic, key, event_id, type, payload (jsonb) and headers (jsonb) in publishing order, with
+ * values from `Outbox.rowValues`. After the statement the writer wakes the relay with
+ * `OutboxSignal.for(dataSource).committed()`.
+ */
+export function outboxInsertFrom(select: string): string {
+  return `INSERT INTO messaging_outbox (topic, key, event_id, type, payload, headers) ${select}`;
+}

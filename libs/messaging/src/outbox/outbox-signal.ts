@@ -45,9 +45,14 @@ export class OutboxSignal implements EntitySubscriberInterface {
     return () => this.listeners.delete(listener);
   }
 
+  /** Wakes the relay: for a writer whose outbox rows committed outside a TypeORM transaction. */
+  committed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
   afterTransactionCommit(event: TransactionCommitEvent): void {
     if (!this.appended.delete(event.queryRunner)) return;
-    for (const listener of this.listeners) listener();
+    this.committed();
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {

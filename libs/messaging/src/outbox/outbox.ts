@@ -22,10 +22,23 @@ export class Outbox {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('Outbox.append needs the EntityManager of an open transaction');
     }
-    if (this.codec) await Promise.all(messages.map((m) => this.codec!.encode(m.topic, m.event)));
+    await this.validate(messages);
     await insertOutboxRows(
       manager,
       messages.map((m) => ({ topic: m.topic, key: m.key, event: m.event, headers: eventHeaders(m.event) })),
     );
+  }
+
+  /**
+   * The `payload` and `headers` column values (JSON text) of `messages`, each validated as in
+   * `append`, for a writer whose statement inserts the rows itself (`outboxInsertFrom`).
+   */
+  async rowValues(messages: OutgoingMessage[]): Promise<Array<{ payload: string; headers: string }>> {
+    await this.validate(messages);
+    return messages.map((m) => ({ payload: JSON.stringify(m.event), headers: JSON.stringify(eventHeaders(m.event)) }));
+  }
+
+  private async validate(messages: OutgoingMessage[]): Promise<void> {
+    if (this.codec) await Promise.all(messages.map((m) => this.codec!.encode(m.topic, m.event)));
   }
 }
