@@ -1,8 +1,6 @@
-import { SharedConfig, envInt } from '@paystream/platform';
+import { envInt, SharedConfig, topicName } from '@paystream/platform';
 import { TOPICS } from '@paystream/contracts';
 import { z } from 'zod';
-
-const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
 
 /** Ledger service variables on top of the shared ones (README: Configuration). */
 export const ledgerConfigShape = {

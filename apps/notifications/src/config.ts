@@ -1,11 +1,11 @@
 import { TOPICS } from '@paystream/contracts';
-import { envBool, envInt, SharedConfig } from '@paystream/platform';
+import { envBool, envInt, SharedConfig, topicName } from '@paystream/platform';
 import { z } from 'zod';
 
 /** Notifications service variables on top of the shared ones (README: Configuration). */
 export const notificationsConfigShape = {
   /** The topic the `notifications` group consumes (tests point it at their own topic). */
-  NOTIFICATIONS_TOPIC: z.string().min(1).default(TOPICS.paymentEvents),
+  NOTIFICATIONS_TOPIC: topicName.default(TOPICS.paymentEvents),
   NOTIFICATIONS_CONSUMER_GROUP: z.string().min(1).default('notifications'),
   /** Records per consumer transaction. */
   NOTIFICATIONS_BATCH_SIZE: envInt(1, 5000).default('2000'),

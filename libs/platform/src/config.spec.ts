@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, envInt, loadConfig } from './config';
+import { ConfigError, envInt, loadConfig, topicName } from './config';
 
 describe('loadConfig', () => {
   it('applies the defaults of the local stack', () => {
@@ -24,5 +24,19 @@ describe('loadConfig', () => {
     const c = loadConfig('risk', 3003, { RISK_AMOUNT_LIMIT: z.string().default('10000.00') }, { PORT: '' });
     expect(c.PORT).toBe(3003);
     expect(c.RISK_AMOUNT_LIMIT).toBe('10000.00');
+  });
+
+  it('refuses a topic variable that is not a Kafka topic name, naming it', () => {
+    const shape = { SOME_TOPIC: topicName.default('payment-events') };
+    expect(loadConfig('analytics', 3005, shape, {}).SOME_TOPIC).toBe('payment-events');
+    expect(() => loadConfig('analytics', 3005, shape, { SOME_TOPIC: 'payment events' })).toThrow(
+      /SOME_TOPIC: must be a Kafka topic name/,
+    );
+  });
+
+  it('bounds the cycle floors of consumers and relay', () => {
+    const c = loadConfig('audit', 3002, {}, {});
+    expect([c.CONSUMER_LINGER_MS, c.OUTBOX_RELAY_LINGER_MS]).toEqual([20, 10]);
+    expect(() => loadConfig('audit', 3002, {}, { CONSUMER_LINGER_MS: '5000' })).toThrow(/CONSUMER_LINGER_MS/);
   });
 });

@@ -21,6 +21,8 @@ export const envInt = (min: number, max: number) =>
   z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 export const envPort = envInt(1, 65535);
+/** A Kafka topic name: letters, digits, `.`, `_` and `-`, at most 249 characters. */
+export const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
 
 const brokerList = z
   .string()
