@@ -60,7 +60,6 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
       group,
       topics: [topic],
       metrics,
-      ...options,
       handler: async (event, ctx) => {
         if (poison.has(event.eventId)) throw new PermanentError('TEST_INVARIANT', 'this event breaks an invariant');
         await ctx.manager.query(
@@ -69,6 +68,7 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
           [group, event.eventId, ctx.origin.topic, ctx.origin.partition, ctx.origin.offset, process.pid],
         );
       },
+      ...options,
     });
     bed.cleanups.push(() => consumer.stop());
     await consumer.start();
@@ -180,12 +180,7 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
   it('shows each handler every event of its transaction (batchEvents), in order', async () => {
     const { topic, group, events } = await topicWithEvents('eo_combined_ahead', 3);
     const seen = new Map<string, { batch: string[]; applied: string[] }>();
-    const consumer = new ExactlyOnceConsumer({
-      dataSource: bed.dataSource,
-      codec: bed.codec,
-      kafkaConfig: { clientId: group, brokers: TEST_BROKERS, logLevel: logLevel.NOTHING },
-      group,
-      topics: [topic],
+    await start(topic, group, new Set(), {
       handler: async (event, ctx) => {
         const [{ xact }] = await ctx.manager.query<Array<{ xact: string }>>(
           `SELECT pg_current_xact_id()::text AS xact`,
@@ -196,8 +191,6 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
         seen.set(xact, entry);
       },
     });
-    bed.cleanups.push(() => consumer.stop());
-    await consumer.start();
     const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:3`);
     await waitFor('every partition applied', async () => (await storedOffsets(group)).join() === all.join());
 
