@@ -92,10 +92,15 @@ async function startPaymentService(database: string, progress: Progress) {
     base,
     pid: child.pid ?? 0,
     async stop() {
+      const stopping = Date.now();
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
+      progress.log(
+        `payment service stopped in ${((Date.now() - stopping) / 1000).toFixed(2)} s ` +
+          `(exit ${child.exitCode ?? child.signalCode})`,
+      );
     },
   };
 }
