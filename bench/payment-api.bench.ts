@@ -31,7 +31,7 @@ import {
   benchName,
   createBenchDatabase,
   freePort,
-  helloWorld,
+  helloWorldSeries,
   httpLoad,
   rawPgInsertCommit,
   round,
@@ -215,12 +215,7 @@ runScenario('payment-api', async ({ quick, progress }) => {
     await db.drop();
   }
 
-  const hello: Awaited<ReturnType<typeof helloWorld>>[] = [];
-  for (const c of CONCURRENCIES) {
-    hello.push(
-      await progress.step(`Nest hello-world for ${seconds} s at concurrency ${c}`, () => helloWorld(c, seconds)),
-    );
-  }
+  const hello = await helloWorldSeries(CONCURRENCIES, seconds, progress);
   const pgDb = await createBenchDatabase('payment_pg');
   const commits: Awaited<ReturnType<typeof rawPgInsertCommit>>[] = [];
   try {
