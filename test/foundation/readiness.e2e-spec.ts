@@ -1,4 +1,3 @@
-import net from 'node:net';
 import {
   ContractTopics,
   ServiceProcess,
@@ -7,6 +6,7 @@ import {
   contractTopicEnv,
   createContractTopics,
   createTestDatabase,
+  freePort,
   startService,
   uniqueName,
   waitFor,
@@ -36,14 +36,6 @@ async function readiness(service: ServiceProcess): Promise<Readiness> {
   const res = await fetch(service.url('/health/ready'));
   const body = (await res.json()) as { checks?: Record<string, string> };
   return { status: res.status, checks: body.checks ?? {} };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function viaProxy(proxyPort: number): string {

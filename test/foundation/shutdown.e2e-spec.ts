@@ -7,6 +7,7 @@ import {
   contractTopicEnv,
   createContractTopics,
   createTestDatabase,
+  freePort,
   startService,
   testKafka,
   uniqueName,
@@ -14,14 +15,6 @@ import {
 } from '@paystream/testing';
 
 // Needs the build (`npm run build`; `npm test` builds first): the apps run from dist/ as processes.
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * A "broker" that accepts connections and never answers: kafkajs then waits out its connection

@@ -7,6 +7,7 @@ import {
   deleteTopics,
   effectCounts,
   paymentInitiated,
+  producePayments,
   recordEffect,
   riskAssessed,
 } from '../../../../test/messaging/messaging-fixtures';
@@ -37,16 +38,7 @@ describe('ExactlyOnceConsumer.stop', () => {
       const { dataSource, codec } = bed;
 
       const events = Array.from({ length: 240 }, (_, i) => paymentInitiated(`acct-${i % 16}`, i));
-      const producer = testKafka('eo-stop-producer').producer({ idempotent: true });
-      await producer.connect();
-      await producer.send({
-        topic: input,
-        acks: -1,
-        messages: await Promise.all(
-          events.map(async (e) => ({ key: e.data.debtorAccountId, value: await codec.encode(input, e) })),
-        ),
-      });
-      await producer.disconnect();
+      await producePayments(input, events, codec);
 
       const member = (clientId: string) =>
         new ExactlyOnceConsumer({
