@@ -11,7 +11,7 @@ import {
   benchKafka,
   createBenchDatabase,
   createBenchTopic,
-  helloWorld,
+  helloWorldSeries,
   pgBatchInsert,
   rawConsume,
   rawPgInsertCommit,
@@ -72,14 +72,7 @@ runScenario('baselines', async ({ quick, progress }) => {
 
   const { produce, consume } = await kafkaBaselines(progress, size.messages);
   const { commits, batch } = await pgBaselines(progress, size.pgSeconds, size.concurrencies, size.rows);
-  const hello = [];
-  for (const c of size.connections) {
-    hello.push(
-      await progress.step(`Nest hello-world for ${size.httpSeconds} s with ${c} connections`, () =>
-        helloWorld(c, size.httpSeconds),
-      ),
-    );
-  }
+  const hello = await helloWorldSeries(size.connections, size.httpSeconds, progress);
 
   const bestCommits = commits.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
   const bestHello = hello.reduce((a, b) => (b.rps > a.rps ? b : a));

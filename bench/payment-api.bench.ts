@@ -31,7 +31,7 @@ import {
   benchName,
   createBenchDatabase,
   freePort,
-  helloWorld,
+  helloWorldSeries,
   httpLoad,
   rawPgInsertCommit,
   round,
@@ -92,10 +92,15 @@ async function startPaymentService(database: string, progress: Progress) {
     base,
     pid: child.pid ?? 0,
     async stop() {
+      const stopping = Date.now();
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
+      progress.log(
+        `payment service stopped in ${((Date.now() - stopping) / 1000).toFixed(2)} s ` +
+          `(exit ${child.exitCode ?? child.signalCode})`,
+      );
     },
   };
 }
@@ -210,12 +215,7 @@ runScenario('payment-api', async ({ quick, progress }) => {
     await db.drop();
   }
 
-  const hello: Awaited<ReturnType<typeof helloWorld>>[] = [];
-  for (const c of CONCURRENCIES) {
-    hello.push(
-      await progress.step(`Nest hello-world for ${seconds} s at concurrency ${c}`, () => helloWorld(c, seconds)),
-    );
-  }
+  const hello = await helloWorldSeries(CONCURRENCIES, seconds, progress);
   const pgDb = await createBenchDatabase('payment_pg');
   const commits: Awaited<ReturnType<typeof rawPgInsertCommit>>[] = [];
   try {

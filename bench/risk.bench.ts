@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PaymentInitiated } from '@paystream/contracts';
-import { SchemaRegistryCodec } from '@paystream/messaging';
+import { FETCH_MAX_WAIT_MS, SchemaRegistryCodec } from '@paystream/messaging';
 import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -97,9 +97,11 @@ async function runMode(mode: Mode, input: string, n: number, progress: Progress)
   const output = await createBenchTopic(`bench_risk_out_${mode.replace('-', '_')}`, PARTITIONS);
   const db = await createBenchDatabase(`risk_${mode === 'database' ? 'db' : 'tx'}`);
   const pg = new Client({ connectionString: db.url });
+  // The runtime's fetch wait (not kafkajs' 5 s): disconnect waits for the fetch in flight.
   const reader = benchKafka('risk-bench-reader').consumer({
     groupId: benchName('risk_bench_reader'),
     readUncommitted: false,
+    maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
   });
   const port = 3960 + Math.floor(Math.random() * 30);
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/risk/src/main.js')], {
@@ -178,10 +180,15 @@ async function runMode(mode: Mode, input: string, n: number, progress: Progress)
     );
     return result;
   } finally {
+    const stopping = performance.now();
     if (child.exitCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited;
     clearTimeout(timer);
+    progress.log(
+      `${mode}: risk process stopped in ${((performance.now() - stopping) / 1000).toFixed(2)} s ` +
+        `(exit ${child.exitCode ?? child.signalCode})`,
+    );
     await reader.disconnect().catch(() => undefined);
     await pg.end().catch(() => undefined);
     await db.drop().catch(() => undefined);
@@ -203,7 +210,7 @@ async function rawConsumeProduce(
   const kafka = benchKafka('risk-bench-raw');
   const output = await createBenchTopic('bench_risk_raw_out', PARTITIONS);
   const group = benchName('risk_bench_raw');
-  const consumer = kafka.consumer({ groupId: group, readUncommitted: false });
+  const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
   const producer = transactional
     ? kafka.producer({ transactionalId: benchName('risk-bench-raw-tx'), idempotent: true, maxInFlightRequests: 1 })
     : kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

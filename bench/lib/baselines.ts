@@ -6,6 +6,7 @@ import { startChildServer } from './child-server';
 import { CpuMeter } from './cpu';
 import { HttpLoadResult, httpLoad } from './http-load';
 import { benchName } from './infra';
+import type { Progress } from './progress';
 import { Summary, perSecond, summarize } from './stats';
 
 /**
@@ -243,16 +244,38 @@ export interface HelloWorldResult extends HttpLoadResult {
 
 /** A bare Nest + Fastify GET endpoint in its own process under `connections` concurrent clients: requests/s. */
 export async function helloWorld(connections: number, seconds: number): Promise<HelloWorldResult> {
+  const [result] = await helloWorldSeries([connections], seconds);
+  return result;
+}
+
+/**
+ * helloWorld at each of `connections` in turn, on one server process started and warmed up (JIT,
+ * at the first concurrency) once: a process start and a warm-up per figure only added seconds.
+ * With `progress`, each run is a step named `Nest hello-world for <s> s at concurrency <c>`.
+ */
+export async function helloWorldSeries(
+  connections: number[],
+  seconds: number,
+  progress?: Progress,
+): Promise<HelloWorldResult[]> {
   const server = await startChildServer(path.join(__dirname, 'hello-world.server.js'));
   try {
     const url = `http://127.0.0.1:${server.port}/hello`;
-    // Warm-up (JIT, connection set-up) outside the measurement.
-    await httpLoad({ url, connections, durationSeconds: 1 });
-    const cpu = new CpuMeter({ server: server.pid });
-    const result = await httpLoad({ url, connections, durationSeconds: seconds });
-    const serverCpuPercent = cpu.stop().server;
-    if (result.ok === 0) throw new Error(`hello world answered no request with 2xx (${result.errors} errors)`);
-    return { ...result, connections, serverCpuPercent };
+    // Warm-up outside the measurement.
+    await httpLoad({ url, connections: connections[0] ?? 1, durationSeconds: 1 });
+    const results: HelloWorldResult[] = [];
+    for (const c of connections) {
+      const run = async () => {
+        const cpu = new CpuMeter({ server: server.pid });
+        const result = await httpLoad({ url, connections: c, durationSeconds: seconds });
+        const serverCpuPercent = cpu.stop().server;
+        if (result.ok === 0) throw new Error(`hello world answered no request with 2xx (${result.errors} errors)`);
+        return { ...result, connections: c, serverCpuPercent };
+      };
+      const what = `Nest hello-world for ${seconds} s at concurrency ${c}`;
+      results.push(progress ? await progress.step(what, run) : await run());
+    }
+    return results;
   } finally {
     await server.stop();
   }

@@ -9,7 +9,7 @@
  *     return { metrics: { api_p99_ms: api.latencyMs.p99 }, ratios: { api_vs_hello_world: api.okPerSecond / hello.rps } };
  *   });
  *
- * - baselines: rawProduce / rawConsume (kafkajs), rawPgInsertCommit / pgBatchInsert (pg), helloWorld (Nest).
+ * - baselines: rawProduce / rawConsume (kafkajs), rawPgInsertCommit / pgBatchInsert (pg), helloWorld / helloWorldSeries (Nest).
  * - load: httpLoad (closed loop, autocannon, max rps at a concurrency), fixedRateLoad (open loop, offered rate).
  * - measuring: summarize / percentile, CpuMeter (per-process CPU %), groupLag + MaxSampler (max consumer lag).
  * - scratch resources: createBenchTopic, createBenchDatabase (paystream_test_bench_*), both removed by the caller.

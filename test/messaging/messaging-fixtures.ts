@@ -180,3 +180,24 @@ export async function deleteTopics(names: string[]): Promise<void> {
     await admin.disconnect();
   }
 }
+
+/** Writes payment.initiated events to `topic`, keyed by debtor, encoded as the platform does. */
+export async function producePayments(
+  topic: string,
+  events: PaymentInitiated[],
+  codec: SchemaRegistryCodec,
+): Promise<void> {
+  const producer = testKafka('messaging-test-input').producer({ idempotent: true });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: await Promise.all(
+        events.map(async (e) => ({ key: e.data.debtorAccountId, value: await codec.encode(topic, e) })),
+      ),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}

@@ -1,5 +1,5 @@
 import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
-import { backoffDelay, classifyError } from './failure';
+import { backoffDelay, classifyError, settlesWithin, untilAborted } from './failure';
 import { PermanentError } from './ports';
 
 function pgError(code: string, message = 'pg error'): Error {
@@ -65,5 +65,27 @@ describe(backoffDelay.name, () => {
     expect(backoffDelay(4, 100, 10_000, () => 1)).toBe(800);
     expect(backoffDelay(30, 100, 10_000, () => 1)).toBe(10_000);
     expect(backoffDelay(30, 100, 10_000, () => 0)).toBe(5_000);
+  });
+});
+
+describe(settlesWithin.name, () => {
+  const never = new Promise<void>(() => undefined);
+
+  it('is true for work that resolves or rejects, and false for work still running at the bound', async () => {
+    expect(await settlesWithin(Promise.resolve(1), 60_000)).toBe(true);
+    expect(await settlesWithin(Promise.reject(new Error('gone')), 60_000)).toBe(true);
+    expect(await settlesWithin(undefined, 0)).toBe(true);
+    expect(await settlesWithin(never, 1)).toBe(false);
+  });
+});
+
+describe(untilAborted.name, () => {
+  it('passes the result through, and rejects at once when the signal aborts first', async () => {
+    const controller = new AbortController();
+    await expect(untilAborted(Promise.resolve('connected'), controller.signal)).resolves.toBe('connected');
+    const waiting = untilAborted(new Promise<void>(() => undefined), controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toThrow('stopping');
+    await expect(untilAborted(Promise.resolve('late'), controller.signal)).rejects.toThrow('stopping');
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CustomStrategy } from '@nestjs/microservices';
@@ -73,7 +74,7 @@ export async function runService<C extends SharedConfig>(def: ServiceDefinition<
     abortOnError: false,
   });
   app.useGlobalFilters(new ProblemFilter(logger, def.domainStatus));
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  stopOnSignals(app, logger, def.service);
   await def.configure?.(app, config);
   // Routes can only be added before Fastify is ready, so the docs are mounted before init.
   setupOpenApi(app, def.service);
@@ -90,6 +91,37 @@ export async function runService<C extends SharedConfig>(def: ServiceDefinition<
     kafka: config.KAFKA_BROKERS,
   });
   return app;
+}
+
+/**
+ * SIGTERM/SIGINT run Nest's shutdown: destroy hooks (the outbox relay stops), then the HTTP server
+ * and the consumers (each finishes or rolls back its chunk in flight and leaves its group), then
+ * shutdown hooks (Kafka clients, the database pool last). Exit 0 once done; exit 1 with the
+ * failing step's error in the log otherwise. (Nest's enableShutdownHooks re-raises the signal on
+ * success and exits 1 on a failure with the reason only in Nest's own logger.) A second signal
+ * while stopping is ignored: the stop bounds its own waits.
+ */
+function stopOnSignals(app: INestApplication, logger: JsonLogger, service: string): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const started = performance.now();
+    logger.event('log', `${service} stopping`, { signal });
+    app.close().then(
+      () => {
+        logger.event('log', `${service} stopped`, { signal, ms: Math.round(performance.now() - started) });
+        process.exit(0);
+      },
+      (err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err));
+        logger.event('error', `${service} shutdown failed`, { signal, error: e.message, stack: e.stack });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 /** `main.ts` of every app: run, and exit non-zero with a logged reason if start-up fails. */

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { evictDeadMembers } from './consumer-groups';
 import { TEST_BROKERS } from './kafka';
@@ -27,6 +28,15 @@ export interface ServiceProcess {
    * KAFKA_CLIENT_ID of this process alone, which startService gives unless the caller set one.
    */
   evictFromGroup(group: string): Promise<number>;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a service's PORT). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   Producer,
 } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, errorCode, sleep } from '../failure';
+import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, errorCode, settlesWithin, sleep } from '../failure';
 import { headerString, toKafkaHeaders } from '../headers';
 import { ConsumerMetrics, consumerMetrics } from '../messaging-metrics';
 import { insertOutboxRows } from '../outbox/outbox-rows';
@@ -183,6 +183,21 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KAFKAJS_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
 /**
+ * How long the broker holds a fetch open when no records are there (the Java client's
+ * fetch.max.wait.ms default; kafkajs' own is 5000). A fetch with records returns at once either
+ * way; this bounds how long stop() and a rebalance wait for an idle fetch to come back.
+ */
+export const FETCH_MAX_WAIT_MS = 500;
+
+/**
+ * How long stop() waits for kafkajs to finish the chunks in flight and leave the group. Against a
+ * live broker that is a chunk's commit plus a fetch; beyond it the broker is away, leaving is
+ * impossible, and the stop becomes a crash to the group (which stored offsets and dedupe rows
+ * absorb).
+ */
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
  * Retries of the transactional producers. The broker answers CONCURRENT_TRANSACTIONS when a
  * transaction starts while the previous one's commit markers are still being written, which is
  * the normal case for back-to-back chunks of one partition; the Java client retries it after
@@ -323,6 +338,7 @@ export class ExactlyOnceConsumer {
       readUncommitted: false,
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.max(500, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 10)),
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       ...fetchSizes(this.options.maxBytesPerPartition, this.options.partitionsConsumedConcurrently ?? 1),
     });
     this.consumer = consumer;
@@ -357,18 +373,27 @@ export class ExactlyOnceConsumer {
     this.log('log', 'consumer started', { topics: this.options.topics, mode: this.mode, instance: this.instanceId });
   }
 
-  /** Finishes or rolls back the chunk in flight, leaves the group and disconnects. */
+  /**
+   * Finishes or rolls back the chunks in flight, leaves the group (its partitions move to the other
+   * members at once, not after the session timeout) and closes the producers together.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
     await this.flushHints();
-    await this.consumer?.disconnect().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
-    for (const p of this.txProducers.values())
-      await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
+    // kafkajs waits for the fetch in flight and the eachBatch calls in flight, then sends LeaveGroup.
+    if (!(await settlesWithin(this.consumer?.disconnect(), STOP_TIMEOUT_MS))) {
+      this.log('warn', 'consumer stopped without leaving its group (broker unreachable?)');
+    }
+    const txProducers = [...this.txProducers.values()];
     this.txProducers.clear();
-    await this.verified?.close();
+    // Only now: a chunk in flight may still have been committing through them.
+    await Promise.all([
+      this.producer?.disconnect().catch(() => undefined),
+      ...txProducers.map(async (p) => (await p.catch(() => undefined))?.disconnect().catch(() => undefined)),
+      this.verified?.close(),
+    ]);
     // Several consumers may share one DataSource (tools, benchmarks): leave its pool as found.
     this.pool()?.off?.('error', this.onPoolError);
     this.log('log', 'consumer stopped');

@@ -17,6 +17,7 @@ import {
   effectCounts,
   holdsFor,
   paymentInitiated,
+  producePayments,
   recordEffect,
   riskAssessed,
 } from '../../../../test/messaging/messaging-fixtures';
@@ -54,16 +55,7 @@ describe('ExactlyOnceConsumer in kafka-transaction mode', () => {
 
   it('makes each output visible exactly once to a read_committed reader even when Kafka commits fail after the PostgreSQL commit', async () => {
     const events = Array.from({ length: 40 }, (_, i) => paymentInitiated(`acct-${i % 4}`, i));
-    const producer = testKafka('eo-tx-producer').producer({ idempotent: true });
-    await producer.connect();
-    await producer.send({
-      topic: input,
-      acks: -1,
-      messages: await Promise.all(
-        events.map(async (e) => ({ key: e.data.debtorAccountId, value: await codec.encode(input, e) })),
-      ),
-    });
-    await producer.disconnect();
+    await producePayments(input, events, codec);
 
     let failuresLeft = 3;
     consumer = new ExactlyOnceConsumer({

@@ -7,7 +7,7 @@ import { Kafka, KafkaConfig, Message, Producer } from 'kafkajs';
 import { Client, ClientConfig, Notification } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { AnyEvent } from '@paystream/contracts';
-import { backoffDelay, classifyError, sleep } from '../failure';
+import { backoffDelay, classifyError, settlesWithin, sleep, untilAborted } from '../failure';
 import { toKafkaHeaders } from '../headers';
 import { RelayMetrics, relayMetrics } from '../messaging-metrics';
 import type { EventCodec } from '../ports';
@@ -52,6 +52,13 @@ interface PendingRow {
 }
 
 const DEFAULT_LOCK_KEY = 7_245_100;
+
+/**
+ * How long stop() lets a publish round in flight finish (then its rows are marked sent). A round
+ * against a live broker takes milliseconds; one against an unreachable broker would retry for
+ * tens of seconds.
+ */
+const STOP_GRACE_MS = 2000;
 
 /**
  * Publishes committed outbox rows to Kafka in id order (README: outbox relay).
@@ -106,16 +113,22 @@ export class OutboxRelay {
     return Promise.resolve();
   }
 
+  /**
+   * Stops publishing. A round in flight may finish for up to STOP_GRACE_MS; a producer still
+   * connecting is given up at once. An abandoned round is a crash to the rest of the platform:
+   * ending the relay's session makes its mark impossible, so its rows stay unsent and the next
+   * leader publishes them again with the same eventIds, which consumers dedupe.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.stopListening?.();
     this.abort.abort();
     this.wake?.();
-    await this.loop;
-    await this.producer?.disconnect().catch(() => undefined);
-    this.producer = undefined;
-    await this.verified.close();
+    if (!(await settlesWithin(this.loop, STOP_GRACE_MS))) {
+      this.log('warn', 'outbox relay stopped with a publish in flight; its rows stay unsent for the next leader');
+    }
+    await Promise.all([this.resetProducer(), this.dropConnection(), this.verified.close()]);
   }
 
   private log(level: 'log' | 'warn' | 'error' | 'debug', msg: string, fields: Record<string, unknown> = {}): void {
@@ -124,11 +137,13 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     let failures = 0;
-    while (this.running) {
+    // This run's own signal: a run that stop() gave up on never continues after a new start().
+    const { signal } = this.abort;
+    while (!signal.aborted) {
       try {
         await this.connect();
         if (!this.leader) {
-          await sleep(this.options.standbyIntervalMs ?? 2000, this.abort.signal);
+          await sleep(this.options.standbyIntervalMs ?? 2000, signal);
           continue;
         }
         await this.linger();
@@ -144,7 +159,7 @@ export class OutboxRelay {
           // The connection may be the problem: start over, leadership included.
           await this.dropConnection();
         }
-        await sleep(backoffDelay(failures, 200, 15_000), this.abort.signal);
+        await sleep(backoffDelay(failures, 200, 15_000), signal);
       }
     }
     await this.dropConnection();
@@ -218,11 +233,13 @@ export class OutboxRelay {
   }
 
   private async getProducer(): Promise<Producer> {
+    if (!this.running) throw new Error('outbox relay stopping');
     if (!this.producer) {
       // Idempotent, one request in flight: retries never reorder or duplicate within a session.
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      await producer.connect();
       this.producer = producer;
+      // Against an unreachable broker connect() retries for long; stop() must not wait for it.
+      await untilAborted(producer.connect(), this.abort.signal);
     }
     return this.producer;
   }
