@@ -18,7 +18,12 @@ export function postingLinesOf(postings: readonly Posting[]): PostingLine[] {
 }
 
 export function timeOf(iso: string): Date {
-  const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) throw new PermanentError('BAD_OCCURRED_AT', `occurredAt "${iso}" is not a time`);
+  return new Date(millisOf(iso));
+}
+
+/** The time as milliseconds since the epoch (the rebuild sends times so: no Date per row). */
+export function millisOf(iso: string): number {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) throw new PermanentError('BAD_OCCURRED_AT', `occurredAt "${iso}" is not a time`);
   return at;
 }

@@ -1,9 +1,8 @@
 import type { EventType, LedgerRefusal, PaymentEvent } from '@paystream/contracts';
 import { ExactlyOnceContext, PermanentError } from '@paystream/messaging';
-import type { EntityManager } from 'typeorm';
-import { JournalEntry, UnbalancedEntryError, assertBalanced } from '../domain/journal';
-import { minorOf, postingLinesOf, timeOf } from '../apply-payment-events/event-terms';
-import { OutcomeRow, RefusalRow, insertReplayed } from '../persistence/journal.writer';
+import { UnbalancedEntryError, assertBalanced } from '../domain/journal';
+import { millisOf, minorOf, postingLinesOf, timeOf } from '../apply-payment-events/event-terms';
+import { ReplayRows, insertReplayed } from '../persistence/replay-rows';
 
 type RebuildContext = Pick<ExactlyOnceContext, 'deferUntilCommit' | 'batchState'>;
 
@@ -12,22 +11,6 @@ const LEDGER_REFUSALS: ReadonlySet<string> = new Set<LedgerRefusal>([
   'ACCOUNT_NOT_FOUND',
   'CURRENCY_MISMATCH',
 ]);
-
-class RebuildBatch {
-  readonly entries = new Map<string, JournalEntry>();
-  readonly outcomes: OutcomeRow[] = [];
-  readonly refusals: RefusalRow[] = [];
-
-  async flush(manager: EntityManager): Promise<void> {
-    // Balances are not touched here: they are summed once from the postings at the end, so
-    // concurrent partitions never contend on hot account rows.
-    await insertReplayed(manager, {
-      entries: [...this.entries.values()],
-      outcomes: this.outcomes,
-      refusals: this.refusals,
-    });
-  }
-}
 
 const BATCH = 'ledger.rebuild';
 
@@ -60,17 +43,21 @@ export class RebuildApplier {
    */
   readonly untimed = new Set<string>();
 
-  constructor(private readonly asOf?: Date) {}
+  private readonly asOfMillis: number;
+
+  constructor(asOf?: Date) {
+    this.asOfMillis = asOf ? asOf.getTime() : Infinity;
+  }
 
   apply(event: PaymentEvent, ctx: RebuildContext): Promise<void> {
     switch (event.type) {
       case 'payment.settled': {
         const carried = event.data.postedAt;
-        const postedAt = timeOf(carried ?? event.occurredAt);
+        const postedAt = millisOf(carried ?? event.occurredAt);
         if (carried === null) this.untimed.add(event.paymentId);
         // An untimed entry's authorization precedes its settlement: booked after asOf is then only
         // decided once its time is known.
-        else if (this.asOf && postedAt > this.asOf) break;
+        else if (postedAt > this.asOfMillis) break;
         if (!UUID.test(event.data.journalEntryId)) {
           throw new PermanentError(
             'BAD_JOURNAL_ENTRY_ID',
@@ -84,34 +71,30 @@ export class RebuildApplier {
           if (err instanceof UnbalancedEntryError) throw new PermanentError(err.code, err.message);
           throw err;
         }
-        const batch = this.batch(ctx);
-        if (!batch.entries.has(event.paymentId)) {
-          batch.entries.set(event.paymentId, {
-            id: event.data.journalEntryId,
-            paymentId: event.paymentId,
-            postedAt,
-            postings,
-          });
-        }
-        this.outcome(ctx, event, 'SETTLED', null);
+        const rows = this.rows(ctx);
+        rows.addEntry(event.data.journalEntryId, event.paymentId, postedAt, postings);
+        rows.addOutcome(event.paymentId, 'SETTLED', null, event.eventId, millisOf(event.occurredAt));
         break;
       }
       case 'payment.failed': {
-        const at = timeOf(event.occurredAt);
-        if (this.asOf && at > this.asOf) break;
-        this.outcome(ctx, event, 'FAILED', event.data.reason);
+        const at = millisOf(event.occurredAt);
+        if (at > this.asOfMillis) break;
+        const rows = this.rows(ctx);
+        rows.addOutcome(event.paymentId, 'FAILED', event.data.reason, event.eventId, at);
         if (LEDGER_REFUSALS.has(event.data.reason)) {
           const { debtorAccountId, creditorAccountId, currency, amount, refusedAt } = event.data;
           if (refusedAt === null) this.untimed.add(event.paymentId);
-          this.batch(ctx).refusals.push({
-            paymentId: event.paymentId,
-            reason: event.data.reason,
-            debtorAccountId,
-            creditorAccountId,
-            amount: minorOf(amount, currency),
-            currency,
-            refusedAt: refusedAt === null ? at : timeOf(refusedAt),
-          });
+          rows.addRefusal(
+            {
+              paymentId: event.paymentId,
+              reason: event.data.reason,
+              debtorAccountId,
+              creditorAccountId,
+              amount: minorOf(amount, currency),
+              currency,
+            },
+            refusedAt === null ? at : millisOf(refusedAt),
+          );
         }
         break;
       }
@@ -123,19 +106,12 @@ export class RebuildApplier {
     return Promise.resolve();
   }
 
-  private batch(ctx: RebuildContext): RebuildBatch {
-    const batch = ctx.batchState(BATCH, () => new RebuildBatch());
-    ctx.deferUntilCommit(BATCH, (manager) => batch.flush(manager));
-    return batch;
-  }
-
-  private outcome(ctx: RebuildContext, event: PaymentEvent, status: OutcomeRow['status'], reason: string | null): void {
-    this.batch(ctx).outcomes.push({
-      paymentId: event.paymentId,
-      status,
-      reason,
-      eventId: event.eventId,
-      occurredAt: timeOf(event.occurredAt),
+  /** The chunk's rows, written by one statement just before its commit (balances only at the end). */
+  private rows(ctx: RebuildContext): ReplayRows {
+    return ctx.batchState(BATCH, () => {
+      const rows = new ReplayRows();
+      ctx.deferUntilCommit(BATCH, (manager) => insertReplayed(manager, rows));
+      return rows;
     });
   }
 }
