@@ -293,6 +293,7 @@ interface RebuildResult {
   events: number;
   seconds: number;
   eventsPerSecond: number;
+  eventsPerSecondWithFinalize: number;
   finalizeSeconds: number;
   matches: boolean;
   rebuilt: { entries: number };
@@ -406,7 +407,7 @@ async function main(): Promise<void> {
       rebuilds.push(b);
       databases.push(b.database);
       log(
-        `rebuild: ${b.eventsPerSecond} events/s (then ${b.finalizeSeconds.toFixed(2)} s to finalize), checksums ${b.matches ? 'match' : 'DIFFER'}`,
+        `rebuild: ${b.eventsPerSecond} events/s (then ${b.finalizeSeconds.toFixed(2)} s to finalize: ${b.eventsPerSecondWithFinalize} events/s with it), checksums ${b.matches ? 'match' : 'DIFFER'}`,
       );
     }
     log('raw consumer with Avro decoding (same topic)');
@@ -414,6 +415,8 @@ async function main(): Promise<void> {
     log(`raw + decode: ${rawDecode.eventsPerSecond} events/s`);
     const rawMedian = Math.round(median(raws.map((r) => r.eventsPerSecond)));
     const rebuildMedian = Math.round(median(rebuilds.map((b) => b.eventsPerSecond)));
+    const perRound = (rate: (b: RebuildResult) => number) =>
+      rebuilds.map((b, i) => Number((rate(b) / raws[i].eventsPerSecond).toFixed(3)));
     const raw = raws.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
     const rebuild = rebuilds.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
 
@@ -435,6 +438,7 @@ async function main(): Promise<void> {
         rebuildFinalizeSeconds: rebuild.finalizeSeconds,
         rebuildChecksumMatches: rebuilds.every((b) => b.matches),
         rebuildSamplesEventsPerSecond: rebuilds.map((b) => b.eventsPerSecond),
+        rebuildWithFinalizeSamplesEventsPerSecond: rebuilds.map((b) => b.eventsPerSecondWithFinalize),
         rawConsumeSamplesEventsPerSecond: raws.map((r) => r.eventsPerSecond),
         rebuildEntries: rebuild.rebuilt.entries,
         rawConsumeEventsPerSecond: raw.eventsPerSecond,
@@ -448,16 +452,24 @@ async function main(): Promise<void> {
       ratios: {
         rebuildVsRawConsume: Number((rebuild.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
         rebuildVsRawConsumeMedians: Number((rebuildMedian / rawMedian).toFixed(3)),
-        // Each rebuild sample against the raw sample taken just before it (same round).
-        rebuildVsRawConsumePerRound: rebuilds.map((b, i) =>
-          Number((b.eventsPerSecond / raws[i].eventsPerSecond).toFixed(3)),
-        ),
+        // Each rebuild sample against the raw sample taken just before it (same round): the replay
+        // alone (joined → end offsets, as the raw window), and with the final step, which the
+        // operator waits for too before the checksum.
+        rebuildVsRawConsumePerRound: perRound((b) => b.eventsPerSecond),
+        rebuildVsRawConsumePerRoundMedian: median(perRound((b) => b.eventsPerSecond)),
+        rebuildWithFinalizeVsRawConsumePerRound: perRound((b) => b.eventsPerSecondWithFinalize),
+        rebuildWithFinalizeVsRawConsumePerRoundMedian: median(perRound((b) => b.eventsPerSecondWithFinalize)),
         rebuildVsRawConsumeWithAvroDecode: Number((rebuild.eventsPerSecond / rawDecode.eventsPerSecond).toFixed(3)),
         liveApplyVsRawConsume: Number((live.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
       },
       targets: {
         rebuildEventsPerSecond: { target: 20000, met: rebuild.eventsPerSecond >= 20000 },
-        rebuildVsRawConsume: { target: 0.5, met: rebuild.eventsPerSecond >= 0.5 * raw.eventsPerSecond },
+        // The median of the per-round ratios: each round's raw sample is the nearest in time.
+        rebuildVsRawConsume: { target: 0.5, met: median(perRound((b) => b.eventsPerSecond)) >= 0.5 },
+        rebuildWithFinalizeVsRawConsume: {
+          target: 0.5,
+          met: median(perRound((b) => b.eventsPerSecondWithFinalize)) >= 0.5,
+        },
       },
     };
     const text = JSON.stringify(report, null, 2);

@@ -53,8 +53,14 @@ export interface RebuildResult {
   untimedPayments: number;
   /** The look-up pass for their authorization times (0 when every event carried its time). */
   timeLookupSeconds: number;
-  /** After the replay: tables logged again, indexes and foreign keys back, balances summed. */
+  /** After the replay: late booking times, keys, indexes and foreign keys back, balances summed. */
   finalizeSeconds: number;
+  /**
+   * Records per second over the replay and the final step together: everything between joining
+   * the group and the checksum (what is left out is setting up: creating and migrating the
+   * database, copying the account definitions, joining the group; and the two checksums).
+   */
+  eventsPerSecondWithFinalize: number;
   rebuilt: LedgerChecksumRow;
   live: LedgerChecksumRow;
   matches: boolean;
@@ -288,6 +294,7 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       events,
       seconds,
       eventsPerSecond: applySeconds > 0 ? Math.round(events / applySeconds) : events,
+      eventsPerSecondWithFinalize: Math.round(events / (applySeconds + finalizeSeconds)),
       untimedPayments: applier.untimed.size,
       timeLookupSeconds,
       finalizeSeconds,
