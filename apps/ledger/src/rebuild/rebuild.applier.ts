@@ -119,16 +119,27 @@ export class RebuildApplier {
 /**
  * The look-up pass: the authorization time of each payment in `untimed` (the live ledger booked
  * its entry or refusal then). Only adds to `times`, so a retried chunk is harmless; the times are
- * written in one statement after the pass (setBookingTimes).
+ * written in one statement after the pass (setBookingTimes). `found` resolves once every such
+ * payment has its time: a payment's authorization precedes its settlement or failure on the
+ * payment's partition, so on a topic upgraded to schema v2 the pass can stop there instead of
+ * reading the part written since (rebuild.ts); a payment whose authorization is not on the topic
+ * leaves it to run to the end offsets, as before.
  */
 export class AuthorizationTimes {
   readonly times = new Map<string, Date>();
+  readonly found: Promise<void>;
+  private resolveFound!: () => void;
 
-  constructor(private readonly untimed: ReadonlySet<string>) {}
+  constructor(private readonly untimed: ReadonlySet<string>) {
+    this.found = new Promise((resolve) => (this.resolveFound = resolve));
+    if (untimed.size === 0) this.resolveFound();
+  }
 
   apply(event: PaymentEvent): Promise<void> {
-    if (event.type === 'payment.authorized' && this.untimed.has(event.paymentId) && !this.times.has(event.paymentId))
+    if (event.type === 'payment.authorized' && this.untimed.has(event.paymentId) && !this.times.has(event.paymentId)) {
       this.times.set(event.paymentId, timeOf(event.occurredAt));
+      if (this.times.size === this.untimed.size) this.resolveFound();
+    }
     return Promise.resolve();
   }
 }

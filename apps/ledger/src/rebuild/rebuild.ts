@@ -241,7 +241,8 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     progress?.stop();
 
     // Events written before schema v2 carry no booking time: a second pass reads only
-    // payment.authorized (its own group) for those payments. Never runs on a topic written since.
+    // payment.authorized (its own group) for those payments, until it has found them all. Never
+    // runs on a topic written since.
     const times = new AuthorizationTimes(applier.untimed);
     let timeLookupSeconds = 0;
     if (applier.untimed.size > 0) {
@@ -250,7 +251,9 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
         process.stderr.write(`looking up the authorization time of ${applier.untimed.size} payments\n`);
       consumer = replay(`${group}-times`, AUTHORIZATION_TIME_TYPES, (event) => times.apply(event as PaymentEvent));
       await consumer.start();
-      await consumer.finished;
+      // Done at the end offsets or, sooner, once every such payment has its time: the part of the
+      // topic written since the upgrade to schema v2 holds none of their authorizations.
+      await Promise.race([consumer.finished, times.found]);
       await consumer.stop();
       consumer = undefined;
       finishedAt = Date.now();
