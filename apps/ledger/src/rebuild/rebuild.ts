@@ -26,6 +26,8 @@ export interface RebuildOptions {
   partitionsConcurrently?: number;
   /** Kafka fetch size per partition (default REBUILD_FETCH_BYTES_PER_PARTITION). */
   fetchBytesPerPartition?: number;
+  /** Fetch the next batches while applying these (default true; ExactlyOnceConsumerOptions.pipelineFetches). */
+  pipelineFetches?: boolean;
   progress?: boolean;
   /** Collects wall time per chunk phase of the replay (diagnosis; README: performance). */
   profile?: PhaseProfile;
@@ -219,6 +221,8 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
         maxBatchSize: options.batchSize ?? 5000,
         partitionsConsumedConcurrently: options.partitionsConcurrently ?? REBUILD_PARTITIONS_CONCURRENTLY,
         maxBytesPerPartition: options.fetchBytesPerPartition ?? REBUILD_FETCH_BYTES_PER_PARTITION,
+        // kafkajs fetches the next batches while these are written (libs/messaging README).
+        pipelineFetches: options.pipelineFetches ?? true,
       });
     // Progress and the rate count every record the runtime fetched, the ones it passed over by
     // type (acceptTypes) included: the handler only sees the few types the replay applies.

@@ -199,6 +199,22 @@ describe('ExactlyOnceConsumer combined transactions (real broker and PostgreSQL)
     expect(new Set(committed.flatMap((t) => t.applied))).toEqual(new Set(events.map((e) => e.eventId)));
   });
 
+  it('with pipelineFetches, applies every event once across many small fetches and stores every offset', async () => {
+    const { topic, group, events } = await topicWithEvents('eo_combined_pipe', 40);
+    // 1 KiB fetches: a handful of records each, so kafkajs fetches ahead of many queued batches.
+    await start(topic, group, new Set(), { pipelineFetches: true, maxBytesPerPartition: 1024, dedupe: false });
+    const all = Array.from({ length: PARTITIONS }, (_, p) => `${p}:40`);
+    await waitFor('every partition applied', async () => (await storedOffsets(group)).join() === all.join());
+
+    expect(await effectCounts(bed.dataSource, group)).toEqual(new Map(events.map((e) => [e.eventId, 1])));
+    // Each partition's records in offset order.
+    const rows = await bed.dataSource.query<Array<{ partition: number; offsets: string[] }>>(
+      `SELECT partition, array_agg("offset" ORDER BY id) AS offsets FROM test_effects WHERE group_id = $1 GROUP BY partition`,
+      [group],
+    );
+    for (const r of rows) expect(r.offsets.map(Number)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
   it('with combinePartitions false, every transaction holds one partition', async () => {
     const { topic, group, events } = await topicWithEvents('eo_combined_off', 3);
     await start(topic, group, new Set(), { combinePartitions: false });

@@ -105,6 +105,15 @@ export interface ExactlyOnceConsumerOptions {
    * first record at once (the broker holds the fetch until data arrives). Default 0 (none).
    */
   lingerMs?: number;
+  /**
+   * Database mode, for a replay (the ledger rebuild): each fetched batch is queued behind the
+   * partition's earlier ones and kafkajs is told at once that it was handled, so it fetches the
+   * next batch while this one is applied (one batch ahead per partition). kafkajs otherwise fetches
+   * only after every batch of the previous fetch returned, so a replay's time is the fetch plus
+   * the applying. PostgreSQL's stored offsets stay the truth: a batch queued when the partition is
+   * lost or the consumer stops is left to whoever reads from the stored offset next. Default false.
+   */
+  pipelineFetches?: boolean;
   /** Stable per process; names the transactional producers' owner in logs. */
   instanceId?: string;
   metrics?: Metrics;
@@ -269,6 +278,8 @@ export class ExactlyOnceConsumer {
   /** Partitions of the current assignment (GROUP_JOIN): hints only ever go out for these. */
   private assigned = new Set<string>();
   private lastTurn: Promise<void> = Promise.resolve();
+  /** pipelineFetches: the batch each partition is applying now (its queue's tail). */
+  private readonly applying = new Map<string, Promise<void>>();
   /** End of the current fetch cycle's floor (lingerMs): every batch of the fetch waits for it. */
   private cycleEndsAt = 0;
   private consumer?: Consumer;
@@ -288,6 +299,8 @@ export class ExactlyOnceConsumer {
     this.mode = options.mode ?? 'database';
     if (options.dedupe === false && this.mode !== 'database')
       throw new Error('dedupe: false needs database mode (the stored offsets are the only record)');
+    if (options.pipelineFetches && this.mode !== 'database')
+      throw new Error('pipelineFetches needs database mode (the stored offsets are the truth)');
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
     this.instanceId = options.instanceId ?? randomUUID();
     if (options.acceptTypes) this.accepted = new Set(options.acceptTypes);
@@ -386,6 +399,8 @@ export class ExactlyOnceConsumer {
     if (!(await settlesWithin(this.consumer?.disconnect(), STOP_TIMEOUT_MS))) {
       this.log('warn', 'consumer stopped without leaving its group (broker unreachable?)');
     }
+    // pipelineFetches: batches still queued see the consumer stopping and give up.
+    await settlesWithin(Promise.all(this.applying.values()), STOP_TIMEOUT_MS);
     const txProducers = [...this.txProducers.values()];
     this.txProducers.clear();
     // Only now: a chunk in flight may still have been committing through them.
@@ -500,6 +515,7 @@ export class ExactlyOnceConsumer {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    if (this.options.pipelineFetches) return this.queueBatch(payload);
     const linger = this.options.lingerMs ?? 0;
     if (linger <= 0) return this.applyBatch(payload);
     // The batches of one fetch start together and share one deadline; kafkajs fetches again
@@ -512,10 +528,37 @@ export class ExactlyOnceConsumer {
     if (rest > 0 && !this.stopping) await sleep(rest, this.abort.signal);
   }
 
-  private async applyBatch(payload: EachBatchPayload): Promise<void> {
+  /**
+   * pipelineFetches: resolves the batch for kafkajs at once and applies it after the partition's
+   * batch in progress; returns when that one is done, so kafkajs is always one fetch ahead.
+   */
+  private async queueBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const key = partitionKey(batch.topic, batch.partition);
+    const previous = this.applying.get(key);
+    const next = (previous ?? Promise.resolve()).then(() => this.applyBatch(payload, false));
+    const tail = next.catch((err: unknown) => {
+      this.log('warn', 'queued batch not applied; the partition is read again from its stored offset', {
+        topic: batch.topic,
+        partition: batch.partition,
+        error: String(err),
+      });
+    });
+    this.applying.set(key, tail);
+    void tail.then(() => {
+      if (this.applying.get(key) === tail) this.applying.delete(key);
+    });
+    if (batch.messages.length) payload.resolveOffset(batch.lastOffset());
+    if (previous) await previous;
+  }
+
+  /** `resolve: false`: the batch was resolved for kafkajs already (pipelineFetches). */
+  private async applyBatch(payload: EachBatchPayload, resolve = true): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
-    const resolveOffset = (offset: string) => payload.resolveOffset(offset);
+    const resolveOffset = (offset: string) => {
+      if (resolve) payload.resolveOffset(offset);
+    };
     const heartbeat = () => payload.heartbeat();
     const isRunning = () => payload.isRunning();
     const isStale = () => payload.isStale();
