@@ -17,6 +17,9 @@ main<LedgerConfig>({
       exactlyOnceConsumer(app, {
         group: config.LEDGER_CONSUMER_GROUP,
         topics: [config.LEDGER_PAYMENT_EVENTS_TOPIC],
+        // What LiveLedgerApplier acts on; payment.initiated and payment.rejected pass undecoded,
+        // with no dedupe row (libs/messaging README, acceptTypes).
+        acceptTypes: ['payment.authorized', 'payment.settled', 'payment.failed'],
         maxBatchSize: config.LEDGER_BATCH_SIZE,
         partitionsConsumedConcurrently: config.LEDGER_PARTITIONS_CONCURRENTLY,
         sessionTimeoutMs: config.LEDGER_CONSUMER_SESSION_TIMEOUT_MS,

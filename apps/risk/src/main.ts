@@ -16,6 +16,9 @@ main<RiskConfig>({
         group: config.RISK_CONSUMER_GROUP,
         topics: [config.RISK_INPUT_TOPIC],
         mode: config.RISK_CONSUMER_MODE,
+        // Risk decides on initiation only: the other lifecycle records pass undecoded, with no
+        // dedupe row (libs/messaging README, acceptTypes).
+        acceptTypes: ['payment.initiated'],
         maxBatchSize: config.RISK_MAX_BATCH_SIZE,
         partitionsConsumedConcurrently: config.RISK_PARTITIONS_CONCURRENTLY,
       }),
