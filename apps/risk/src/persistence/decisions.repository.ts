@@ -48,7 +48,7 @@ export class DecisionsRepository {
   /**
    * The debtor's approvals in (from, to] by occurredAt, the approvals ever, and whether
    * `paymentId` has a decision already (a second payment.initiated for one payment id: the first
-   * decision stands). One round trip.
+   * decision stands). One round trip: `histories` for one payment.
    */
   async history(
     db: EntityManager,
@@ -58,22 +58,10 @@ export class DecisionsRepository {
     to: Date,
     paymentId: string,
   ): Promise<DebtorHistory & { decided: boolean }> {
-    const rows: { count: string; amount: string | null; approved: string | null; decided: boolean }[] = await db.query(
-      `SELECT count(*) AS count,
-              sum(amount_minor) FILTER (WHERE currency = $2) AS amount,
-              (SELECT approved_payments FROM risk_account_activity WHERE account_id = $1) AS approved,
-              EXISTS (SELECT 1 FROM risk_decisions WHERE payment_id = $5) AS decided
-         FROM risk_decisions
-        WHERE debtor_account_id = $1 AND decision = 'APPROVE' AND occurred_at > $3 AND occurred_at <= $4`,
-      [debtorAccountId, currency, from.toISOString(), to.toISOString(), paymentId],
-    );
-    const row = rows[0];
-    return {
-      windowCount: Number(row.count),
-      windowAmountMinor: BigInt(row.amount ?? '0'),
-      approvedPayments: Number(row.approved ?? '0'),
-      decided: row.decided,
-    };
+    const found = await this.histories(db, [{ paymentId, debtorAccountId, currency, from, to }]);
+    const history = found.get(paymentId);
+    if (!history) throw new Error(`no velocity history row for payment ${paymentId}`);
+    return history;
   }
 
   /**

@@ -246,6 +246,14 @@ const upsertOffset = (group: number, topic: number, partition: number, offset: n
    ON CONFLICT (group_id, topic, partition) DO UPDATE
      SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset), updated_at = now()`;
 
+/**
+ * The query runner's pg client, for statements whose unique violation is an expected outcome
+ * rather than one for TypeORM's error log (which would print every id of the chunk).
+ */
+const driverClient = (qr: QueryRunner) =>
+  (qr as unknown as { databaseConnection: { query(sql: string, values: unknown[]): Promise<unknown> } })
+    .databaseConnection;
+
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
@@ -1102,11 +1110,7 @@ export class ExactlyOnceConsumer {
     const position = withOffset ? `WITH position AS (${upsertOffset(6, 3, 4, 5)})` : '';
     const params = withOffset ? [groupKey, ids, topic, partition, nextOffset, this.group] : [groupKey, ids];
     const insert = `${position} INSERT INTO messaging_processed_events (group_key, event_id) SELECT $1, unnest($2::uuid[])`;
-    // Through the driver's client rather than qr.query: the unique violation is an expected
-    // outcome here, not one for TypeORM's error log (which would print every id of the chunk).
-    const client = (
-      qr as unknown as { databaseConnection: { query(sql: string, values: unknown[]): Promise<unknown> } }
-    ).databaseConnection;
+    const client = driverClient(qr);
     try {
       await client.query(insert, params);
       return new Set(ids);
@@ -1137,9 +1141,7 @@ export class ExactlyOnceConsumer {
         FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS u(topic, partition, next_offset)
       ON CONFLICT (group_id, topic, partition) DO UPDATE
         SET next_offset = GREATEST(messaging_consumer_offsets.next_offset, EXCLUDED.next_offset), updated_at = now()`;
-    const client = (
-      qr as unknown as { databaseConnection: { query(sql: string, values: unknown[]): Promise<unknown> } }
-    ).databaseConnection;
+    const client = driverClient(qr);
     if (this.options.dedupe === false) {
       await client.query(position, [this.group, ...offsets]);
       return new Set(ids);
