@@ -21,7 +21,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PaymentEvent } from '@paystream/contracts';
-import { SchemaRegistryCodec, eventHeaders, fetchSizes, toKafkaHeaders } from '@paystream/messaging';
+import { SchemaRegistryCodec, eventHeaders, toKafkaHeaders } from '@paystream/messaging';
 import { fromMinor } from '@paystream/money';
 import { databaseUrl, ensureDatabase } from '@paystream/persistence';
 import { loadConfig } from '@paystream/platform';
@@ -250,42 +250,47 @@ async function count(table: string): Promise<number> {
   return Number(r.n);
 }
 
+type RawDecoder = 'kafkajs' | 'paystream';
+interface RawResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
 /**
- * The baseline: a plain kafkajs eachBatch consumer of the same topic, no database. With `codec`,
- * it also Avro-decodes each record (what any contract consumer must do), to show where the gap
- * between the raw rate and the rebuild goes.
+ * The baseline, a process of its own (bench/ledger-raw-consume.ts): a plain kafkajs eachBatch
+ * consumer of the same topic, no database, with kafkajs' own record decoder, or with the runtime's
+ * (`paystream`) to show how much of the gap that decoder closes. With `avro`, it also Avro-decodes
+ * each record, to show where the gap between the raw rate and the rebuild goes.
  */
-async function rawConsume(
+function rawConsume(
   total: number,
   round: string,
-  codec?: SchemaRegistryCodec,
-): Promise<{ events: number; seconds: number; eventsPerSecond: number }> {
-  const consumer = kafka.consumer({
-    groupId: `bench-ledger-raw-${stamp}-${round}`,
-    // As the runtime sets them for the rebuild (4 partitions at once by default, as PARTITIONS).
-    ...fetchSizes(FETCH_MIB * 1024 * 1024, PARTITIONS),
-  });
-  let seen = 0;
-  let first = 0;
-  let last = 0;
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async (payload) => {
-      if (codec) for (const m of payload.batch.messages) if (m.value) await codec.decode(topic, m.value);
-      seen += payload.batch.messages.length;
-      payload.resolveOffset(payload.batch.lastOffset());
-      last = Date.now();
-      await payload.heartbeat();
-    },
-  });
-  // run() returns once the group is joined: the window opens here, as the rebuild's does, so the
-  // first fetch counts on both sides.
-  first = Date.now();
-  await until('the raw consumer at the end', () => Promise.resolve(seen >= total));
-  await consumer.disconnect();
-  const seconds = (last - first) / 1000;
-  return { events: seen, seconds, eventsPerSecond: Math.round(seen / seconds) };
+  decoder: RawDecoder,
+  avro = false,
+): Promise<RawResult> {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'dist/bench/ledger-raw-consume.js'),
+      ...['--topic', topic, '--brokers', config.KAFKA_BROKERS.join(','), '--events', String(total)],
+      ...['--group', `bench-ledger-raw-${stamp}-${round}-${decoder}${avro ? '-avro' : ''}`],
+      ...['--fetch-mib', String(FETCH_MIB), '--partitions', String(PARTITIONS), '--decoder', decoder],
+      ...(avro ? ['--avro', config.SCHEMA_REGISTRY_URL] : []),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as RawResult);
+      } catch {
+        reject(new Error(`raw consumer exited ${code} without a result: ${stdout}`));
+      }
+    }),
+  );
 }
 
 interface RebuildResult {
@@ -396,12 +401,16 @@ async function main(): Promise<void> {
     // Alternating samples, best of each: the host is shared, so one unlucky sample of either
     // side would distort the ratio.
     const raws: Awaited<ReturnType<typeof rawConsume>>[] = [];
+    const rawsPaystreamDecoder: Awaited<ReturnType<typeof rawConsume>>[] = [];
     const rebuilds: RebuildResult[] = [];
     for (let round = 0; round < SAMPLES; round++) {
       log(`raw kafkajs eachBatch consumer over ${totalEvents} events (sample ${round + 1}/${SAMPLES})`);
-      const r = await rawConsume(totalEvents, String(round));
+      const r = await rawConsume(totalEvents, String(round), 'kafkajs');
       raws.push(r);
       log(`raw: ${r.eventsPerSecond} events/s`);
+      const p = await rawConsume(totalEvents, String(round), 'paystream');
+      rawsPaystreamDecoder.push(p);
+      log(`raw with the runtime's record decoder: ${p.eventsPerSecond} events/s`);
       log(`rebuild (npm run ledger:rebuild, sample ${round + 1}/${SAMPLES})`);
       const b = await runRebuild();
       rebuilds.push(b);
@@ -411,12 +420,12 @@ async function main(): Promise<void> {
       );
     }
     log('raw consumer with Avro decoding (same topic)');
-    const rawDecode = await rawConsume(totalEvents, 'decode', codec);
+    const rawDecode = await rawConsume(totalEvents, 'decode', 'kafkajs', true);
     log(`raw + decode: ${rawDecode.eventsPerSecond} events/s`);
     const rawMedian = Math.round(median(raws.map((r) => r.eventsPerSecond)));
     const rebuildMedian = Math.round(median(rebuilds.map((b) => b.eventsPerSecond)));
-    const perRound = (rate: (b: RebuildResult) => number) =>
-      rebuilds.map((b, i) => Number((rate(b) / raws[i].eventsPerSecond).toFixed(3)));
+    const perRound = (rate: (b: RebuildResult) => number, baseline = raws) =>
+      rebuilds.map((b, i) => Number((rate(b) / baseline[i].eventsPerSecond).toFixed(3)));
     const raw = raws.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
     const rebuild = rebuilds.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
 
@@ -440,6 +449,7 @@ async function main(): Promise<void> {
         rebuildSamplesEventsPerSecond: rebuilds.map((b) => b.eventsPerSecond),
         rebuildWithFinalizeSamplesEventsPerSecond: rebuilds.map((b) => b.eventsPerSecondWithFinalize),
         rawConsumeSamplesEventsPerSecond: raws.map((r) => r.eventsPerSecond),
+        rawConsumePaystreamDecoderSamplesEventsPerSecond: rawsPaystreamDecoder.map((r) => r.eventsPerSecond),
         rebuildEntries: rebuild.rebuilt.entries,
         rawConsumeEventsPerSecond: raw.eventsPerSecond,
         rawConsumeMedianEventsPerSecond: rawMedian,
@@ -459,6 +469,12 @@ async function main(): Promise<void> {
         rebuildVsRawConsumePerRoundMedian: median(perRound((b) => b.eventsPerSecond)),
         rebuildWithFinalizeVsRawConsumePerRound: perRound((b) => b.eventsPerSecondWithFinalize),
         rebuildWithFinalizeVsRawConsumePerRoundMedian: median(perRound((b) => b.eventsPerSecondWithFinalize)),
+        // Against a raw consumer that decodes records as the runtime does (libs/messaging README,
+        // "Record decoder"): the part of the ratio that is not that decoder.
+        rebuildVsRawConsumePaystreamDecoderPerRound: perRound((b) => b.eventsPerSecond, rawsPaystreamDecoder),
+        rebuildVsRawConsumePaystreamDecoderPerRoundMedian: median(
+          perRound((b) => b.eventsPerSecond, rawsPaystreamDecoder),
+        ),
         rebuildVsRawConsumeWithAvroDecode: Number((rebuild.eventsPerSecond / rawDecode.eventsPerSecond).toFixed(3)),
         liveApplyVsRawConsume: Number((live.eventsPerSecond / raw.eventsPerSecond).toFixed(3)),
       },

@@ -45,3 +45,31 @@ export function toKafkaHeaders(headers: object): IHeaders {
   for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') out[name] = value;
   return out;
 }
+
+/**
+ * A set of header values matched against a record's raw header bytes, without decoding them to
+ * a string first (the consumer's type filter looks at every record it fetches).
+ */
+export class HeaderValueSet {
+  private readonly byLength = new Map<number, Buffer[]>();
+
+  constructor(values: Iterable<string>) {
+    for (const value of values) {
+      const bytes = Buffer.from(value, 'utf8');
+      const sameLength = this.byLength.get(bytes.length) ?? [];
+      sameLength.push(bytes);
+      this.byLength.set(bytes.length, sameLength);
+    }
+  }
+
+  has(value: Buffer | string): boolean {
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    const candidates = this.byLength.get(bytes.length);
+    if (!candidates) return false;
+    outer: for (const candidate of candidates) {
+      for (let i = 0; i < bytes.length; i++) if (bytes[i] !== candidate[i]) continue outer;
+      return true;
+    }
+    return false;
+  }
+}

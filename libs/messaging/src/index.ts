@@ -1,4 +1,5 @@
 import './kafkajs-request-queue.patch';
+import './kafkajs-record-decoder.patch';
 import './kafkajs-coordinator-cache.patch';
 export * from './kafka-config';
 export * from './kafka-health';
@@ -13,8 +14,10 @@ export { outboxInsertFrom } from './outbox/outbox-rows';
 export { OutboxSignal } from './outbox/outbox-signal';
 export * from './consumer/exactly-once-context';
 export * from './consumer/exactly-once-consumer';
+export { completeGroupAssigner } from './consumer/complete-group-assigner';
 export * from './consumer/exactly-once.strategy';
 export * from './serde';
 export * from './consumer/phase-profile';
 export { patchKafkajsRequestQueue } from './kafkajs-request-queue.patch';
 export { COORDINATOR_TTL_MS, patchKafkajsCoordinatorCache } from './kafkajs-coordinator-cache.patch';
+export { decodeRecord, patchKafkajsRecordDecoder, recordDecoderPatched } from './kafkajs-record-decoder.patch';

@@ -38,4 +38,16 @@ describe('replay rows', () => {
     expect(rows.empty).toBe(false);
     expect(new ReplayRows().empty).toBe(true);
   });
+
+  it('keeps the first outcome and refusal of a payment within a chunk', () => {
+    const rows = new ReplayRows();
+    rows.addOutcome('p1', 'SETTLED', null, 'e1', 1000);
+    rows.addOutcome('p1', 'FAILED', 'INSUFFICIENT_FUNDS', 'e2', 2000);
+    const refusal = { paymentId: 'p2', debtorAccountId: 'a', creditorAccountId: 'b', amount: 1n, currency: 'EUR' };
+    rows.addRefusal({ ...refusal, reason: 'INSUFFICIENT_FUNDS' }, 1000);
+    rows.addRefusal({ ...refusal, reason: 'ACCOUNT_NOT_FOUND' }, 2000);
+    expect(rows.outcomeStatus).toEqual(['SETTLED']);
+    expect(rows.outcomeEvent).toEqual(['e1']);
+    expect(rows.refusalReason).toEqual(['INSUFFICIENT_FUNDS']);
+  });
 });

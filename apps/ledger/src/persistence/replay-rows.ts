@@ -34,7 +34,9 @@ const AT = (millis: string) => `(timestamptz 'epoch' + ${millis} * interval '1 m
 
 /**
  * The rows one chunk of the replay writes, kept as columns from the start: the entries, their
- * postings (each naming its entry by position, 1-based), the outcomes and the refusals.
+ * postings (each naming its entry by position, 1-based), the outcomes and the refusals. Per
+ * payment the chunk keeps the first entry, outcome and refusal it meets (a replay may meet two
+ * settlement or failure records of one payment); across chunks, keepFirstPerPayment does.
  */
 export class ReplayRows {
   readonly entryIds: string[] = [];
@@ -58,6 +60,8 @@ export class ReplayRows {
   readonly refusalCurrency: string[] = [];
   readonly refusalMillis: number[] = [];
   private readonly entryOf = new Set<string>();
+  private readonly outcomeOf = new Set<string>();
+  private readonly refusalOf = new Set<string>();
 
   /** The payment's entry, unless the chunk has one for it already (the first record wins). */
   addEntry(id: string, paymentId: string, postedAtMillis: number, postings: readonly PostingLine[]): void {
@@ -77,6 +81,8 @@ export class ReplayRows {
   }
 
   addOutcome(paymentId: string, status: 'SETTLED' | 'FAILED', reason: string | null, eventId: string, at: number) {
+    if (this.outcomeOf.has(paymentId)) return;
+    this.outcomeOf.add(paymentId);
     this.outcomePayments.push(paymentId);
     this.outcomeStatus.push(status);
     this.outcomeReason.push(reason);
@@ -86,6 +92,8 @@ export class ReplayRows {
 
   /** A refusal, its time (`refusedAt`) given in milliseconds instead. */
   addRefusal(r: Omit<RefusalRow, 'refusedAt'>, refusedAtMillis: number): void {
+    if (this.refusalOf.has(r.paymentId)) return;
+    this.refusalOf.add(r.paymentId);
     this.refusalPayments.push(r.paymentId);
     this.refusalReason.push(r.reason);
     this.refusalDebtor.push(r.debtorAccountId);
@@ -102,13 +110,10 @@ export class ReplayRows {
 
 /**
  * The rebuild's write of one chunk: entries, their postings, outcomes and refusals in a single
- * statement (one round trip per chunk; data-modifying CTEs all run, referenced or not). An entry
- * whose payment has one already is left out with its postings, an outcome or refusal whose
- * payment has one already too: a replay may meet two settlement or failure records of one
- * payment, and keeps the first (both are on the payment's partition, so "first" is that
- * partition's order). A posting names its entry by position (`WITH ORDINALITY`) and takes the
- * entry's id and time from it; it is written when its entry was, which the entry's payment tells
- * (the entries' id key is dropped during the load: bulk-load.ts).
+ * statement (one round trip per chunk; data-modifying CTEs all run, referenced or not). A posting
+ * names its entry by position (`WITH ORDINALITY`) and takes the entry's id and time from it. The
+ * tables have no keys during the load (bulk-load.ts): every row is appended, and a payment met
+ * again in a later chunk leaves a second row that keepFirstPerPayment removes at the end.
  */
 export async function insertReplayed(sql: Sql, rows: ReplayRows): Promise<void> {
   if (rows.empty) return;
@@ -117,26 +122,23 @@ export async function insertReplayed(sql: Sql, rows: ReplayRows): Promise<void> 
        SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::bigint[]) WITH ORDINALITY AS e(id, payment_id, ms, n)
      ), entries AS (
        INSERT INTO journal_entries (id, payment_id, posted_at)
-       SELECT id, payment_id, ${AT('ms')} FROM e ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id
+       SELECT id, payment_id, ${AT('ms')} FROM e
      ), postings AS (
        INSERT INTO postings (entry_id, seq, account_id, amount, currency, posted_at)
        SELECT e.id, p.seq, p.account_id, p.amount, p.currency, ${AT('e.ms')}
          FROM unnest($4::int[], $5::smallint[], $6::varchar[], $7::bigint[], $8::char(3)[])
               AS p(n, seq, account_id, amount, currency)
          JOIN e ON e.n = p.n
-        WHERE e.payment_id IN (SELECT payment_id FROM entries)
      ), refusals AS (
        INSERT INTO refusals (payment_id, reason, debtor_account_id, creditor_account_id, amount, currency, refused_at)
        SELECT payment_id, reason, debtor, creditor, amount, currency, ${AT('ms')}
          FROM unnest($9::varchar[], $10::varchar[], $11::varchar[], $12::varchar[], $13::bigint[], $14::char(3)[],
                      $15::bigint[]) AS r(payment_id, reason, debtor, creditor, amount, currency, ms)
-       ON CONFLICT (payment_id) DO NOTHING
      ), outcomes AS (
        INSERT INTO payment_outcomes (payment_id, status, reason, event_id, occurred_at)
        SELECT payment_id, status, reason, event_id, ${AT('ms')}
          FROM unnest($16::varchar[], $17::varchar[], $18::varchar[], $19::uuid[], $20::bigint[])
               AS o(payment_id, status, reason, event_id, ms)
-       ON CONFLICT (payment_id) DO NOTHING
      )
      SELECT 1`,
     [
@@ -162,4 +164,31 @@ export async function insertReplayed(sql: Sql, rows: ReplayRows): Promise<void> 
       integerArray(rows.outcomeMillis),
     ],
   );
+}
+
+/**
+ * After the load, before the keys come back: per payment, the entry (with its postings), the
+ * outcome and the refusal that the replay wrote first, as ON CONFLICT DO NOTHING on the keys
+ * would have kept them. "First" is the oldest writing transaction (`age(xmin)`, which counts
+ * across a wrap of transaction ids): a payment's records are all on its partition, whose chunks
+ * commit one after the other in offset order, and within a chunk ReplayRows kept the first.
+ * Postings go with their entry row (same transaction, same entry id). Returns the rows removed.
+ */
+export async function keepFirstPerPayment(sql: Sql): Promise<number> {
+  let removed = 0;
+  const newer = (table: string) =>
+    `DELETE FROM ${table} a USING ${table} b
+      WHERE a.payment_id = b.payment_id
+        AND (age(a.xmin) < age(b.xmin) OR (a.xmin = b.xmin AND a.ctid > b.ctid))`;
+  for (const statement of [
+    newer('journal_entries'),
+    `DELETE FROM postings p
+      WHERE NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.id = p.entry_id AND e.xmin = p.xmin)`,
+    newer('payment_outcomes'),
+    newer('refusals'),
+  ]) {
+    const result = (await sql.query(statement)) as unknown;
+    removed += Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+  }
+  return removed;
 }

@@ -5,7 +5,7 @@ import { LedgerConfig, ledgerConfigShape } from '../config';
 import { rebuildLedger } from './rebuild';
 import { swapIntoLive } from './swap';
 
-const USAGE = `npm run ledger:rebuild -- [--as-of <ISO time>] [--swap] [--json] [--fetch-mib <n>]
+const USAGE = `npm run ledger:rebuild -- [--as-of <ISO time>] [--swap] [--json] [--fetch-mib <n>] [--members <n>]
 
 Replays payment-events from offset 0 into a fresh database <DATABASE_NAME>_rebuild_<timestamp>,
 prints the rebuilt and the live checksums and exits 0 only when they are equal.
@@ -13,6 +13,8 @@ prints the rebuilt and the live checksums and exits 0 only when they are equal.
   --swap          make the rebuilt database the live one (stop every ledger instance first)
   --json          print the result as one JSON line on stdout
   --fetch-mib <n> Kafka fetch size per partition in MiB (default 8; kafkajs' own default is 1)
+  --members <n>   members of the replay group, each a worker thread with its share of the
+                  partitions (default: one per core, at most one per partition with records)
 Configuration: the ledger's environment variables (DATABASE_URL, DATABASE_NAME, KAFKA_BROKERS, ...).`;
 
 async function run(): Promise<number> {
@@ -23,6 +25,7 @@ async function run(): Promise<number> {
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       'fetch-mib': { type: 'string' },
+      members: { type: 'string' },
     },
   });
   if (values.help) {
@@ -42,8 +45,14 @@ async function run(): Promise<number> {
       throw new UsageError(`--fetch-mib "${values['fetch-mib']}" must be a whole number of MiB from 1 to 256`);
     fetchBytesPerPartition = mib * 1024 * 1024;
   }
+  let members: number | undefined;
+  if (values.members !== undefined) {
+    members = Number(values.members);
+    if (!Number.isInteger(members) || members < 1 || members > 64)
+      throw new UsageError(`--members "${values.members}" must be a whole number from 1 to 64`);
+  }
   const config = loadConfig('ledger', 3001, ledgerConfigShape) as unknown as LedgerConfig;
-  const result = await rebuildLedger({ config, asOf, fetchBytesPerPartition, progress: true });
+  const result = await rebuildLedger({ config, asOf, fetchBytesPerPartition, members, progress: true });
   let replaced: string | undefined;
   if (values.swap && result.matches) replaced = await swapIntoLive(config, result);
   if (values.json) {
@@ -51,7 +60,9 @@ async function run(): Promise<number> {
   } else {
     const out = (line: string) => process.stdout.write(line + '\n');
     out(`rebuilt database  ${result.database} (group ${result.group}, ${result.accountsCopied} account definitions)`);
-    out(`events            ${result.events} in ${result.seconds.toFixed(1)} s, ${result.eventsPerSecond} events/s`);
+    out(
+      `events            ${result.events} in ${result.seconds.toFixed(1)} s, ${result.eventsPerSecond} events/s (${result.members} members)`,
+    );
     out(
       `rebuilt checksum  ${result.rebuilt.checksum} (${result.rebuilt.entries} entries, ${result.rebuilt.postings} postings)`,
     );

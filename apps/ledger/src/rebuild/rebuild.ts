@@ -1,20 +1,18 @@
-import type { PaymentEvent } from '@paystream/contracts';
-import { ExactlyOnceConsumer, PhaseProfile, SchemaRegistryCodec, kafkaClientConfig } from '@paystream/messaging';
-import { Metrics } from '@paystream/observability';
-import { createDataSource, databaseUrl, ensureDatabase, migrateUnderLock } from '@paystream/persistence';
+import { availableParallelism } from 'node:os';
+import { PartitionEnd, kafkaClientConfig } from '@paystream/messaging';
+import { databaseUrl, ensureDatabase, migrateUnderLock } from '@paystream/persistence';
 import { Kafka } from 'kafkajs';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
 import type { LedgerConfig } from '../config';
-import { ledgerMigrations } from '../migrations';
-import { ledgerEntities } from '../persistence';
 import { recomputeBalances, setBookingTimes } from '../persistence/journal.writer';
 import { LedgerChecksumRow, ledgerChecksum } from '../persistence/ledger.reader';
+import { keepFirstPerPayment } from '../persistence/replay-rows';
 import { Sql, rows } from '../persistence/sql';
-import { restoreSecondaryStructures, suspendSecondaryStructures } from './bulk-load';
+import { restoreKeys, restoreSecondaryStructures, suspendSecondaryStructures } from './bulk-load';
 import { ProgressBar } from './progress-bar';
-import { AUTHORIZATION_TIME_TYPES, AuthorizationTimes, REBUILD_EVENT_TYPES, RebuildApplier } from './rebuild.applier';
-import { ReplayClock } from './replay-clock';
+import { openDatabase } from './rebuild-database';
+import { runReplayGroup } from './replay-group';
+import type { ReplayMemberData } from './replay-member';
 
 export interface RebuildOptions {
   config: LedgerConfig;
@@ -28,9 +26,12 @@ export interface RebuildOptions {
   fetchBytesPerPartition?: number;
   /** Fetch the next batches while applying these (default true; ExactlyOnceConsumerOptions.pipelineFetches). */
   pipelineFetches?: boolean;
+  /**
+   * Members of the replay group, each a worker thread with its share of the partitions (default
+   * rebuildMembers: one per core, at most one per partition with records).
+   */
+  members?: number;
   progress?: boolean;
-  /** Collects wall time per chunk phase of the replay (diagnosis; README: performance). */
-  profile?: PhaseProfile;
 }
 
 /**
@@ -39,8 +40,26 @@ export interface RebuildOptions {
  * leaving the partition idle between small fetches. The bench's raw baseline fetches the same.
  */
 export const REBUILD_FETCH_BYTES_PER_PARTITION = 8 * 1024 * 1024;
-/** Partitions the replay applies at once (each its own transaction). */
+/**
+ * Records per transaction of the replay. A partition's chunks commit one after the other, so the
+ * last chunk's rows are written while nothing else is left to do: smaller chunks shorten that
+ * tail, larger ones share each commit among more records. Measured on the bench topic (60,000
+ * events, 8 MiB fetches): 2,000 a chunk replayed faster than 5,000 (apps/ledger README).
+ */
+export const REBUILD_CHUNK_RECORDS = 2000;
+/** Partitions each member of the replay applies at once. */
 export const REBUILD_PARTITIONS_CONCURRENTLY = 4;
+
+/**
+ * The replay's default group size: one member per two cores the process may use, at most one per
+ * partition with records to read (a member without partitions would only wait). A member keeps
+ * more than its thread busy (V8's garbage collection runs beside it) and PostgreSQL writes what
+ * it replays: on the 2-core machine this project is measured on, two members were slower than
+ * one (apps/ledger README, "Rebuild performance").
+ */
+export function rebuildMembers(partitionsWithRecords: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(Math.floor(cores / 2), partitionsWithRecords));
+}
 
 export interface RebuildResult {
   database: string;
@@ -69,26 +88,17 @@ export interface RebuildResult {
   accountsCopied: number;
   /** The consumed end offsets per partition (what `--swap` hands over to the live group). */
   endOffsets: Record<number, string>;
+  /** Members of the replay group (worker threads). */
+  members: number;
+  /** Whether the replay met a payment twice and kept its first rows (keepFirstPerPayment). */
+  duplicatesRemoved: boolean;
 }
-
-type RebuildReplay = Pick<ConstructorParameters<typeof ExactlyOnceConsumer>[0], 'acceptTypes' | 'handler'>;
 
 function timestamp(now = new Date()): string {
   return now
     .toISOString()
     .replace(/[-:T.Z]/g, '')
     .slice(0, 17);
-}
-
-export function openDatabase(config: LedgerConfig, database: string, poolSize: number): DataSource {
-  return createDataSource({
-    serverUrl: config.DATABASE_URL,
-    database,
-    poolSize,
-    entities: ledgerEntities,
-    migrations: ledgerMigrations,
-    applicationName: `paystream-ledger-rebuild`,
-  });
 }
 
 /**
@@ -131,13 +141,20 @@ async function onServer(config: LedgerConfig, statement: string): Promise<void> 
   }
 }
 
-/** The first offset of each partition (retention may have removed the start) and the records in all. */
-async function topicExtent(kafka: Kafka, topic: string): Promise<{ low: Map<number, number>; size: number }> {
+/**
+ * Where the replay ends (the end offsets at start), the first offset of each partition (retention
+ * may have removed the start) and the records in all.
+ */
+async function topicExtent(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ ends: PartitionEnd[]; low: Map<number, number>; size: number }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
     return {
+      ends: offsets.map((p) => ({ topic, partition: p.partition, offset: Number(p.high) })),
       low: new Map(offsets.map((p) => [p.partition, Number(p.low)])),
       size: offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0),
     };
@@ -150,8 +167,10 @@ async function deleteTopicIfEmpty(kafka: Kafka, topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
-    if (offsets.length && offsets.every((p) => p.high === p.low)) await admin.deleteTopics({ topics: [topic] });
+    // Asked only of a topic that exists: kafkajs retries offsets of a missing one for seconds.
+    if (!(await admin.listTopics()).includes(topic)) return;
+    const offsets = await admin.fetchTopicOffsets(topic);
+    if (offsets.every((p) => p.high === p.low)) await admin.deleteTopics({ topics: [topic] });
   } finally {
     await admin.disconnect();
   }
@@ -178,99 +197,74 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
   // WAL flush; the setting is reset before the final balance update, whose synchronous commit
   // makes everything before it durable too.
   await onServer(config, `ALTER DATABASE "${database}" SET synchronous_commit = off`);
-  const target = openDatabase(config, database, 8);
+  const target = openDatabase(config, database, 2);
   const live = openDatabase(config, config.DATABASE_NAME, 2);
   await target.initialize();
-  let consumer: ExactlyOnceConsumer | undefined;
   try {
     await migrateUnderLock(target);
     const restore = await suspendSecondaryStructures(target);
     await live.initialize();
     const accountsCopied = await copyAccountDefinitions(live, target);
 
-    const codec = await SchemaRegistryCodec.create({
-      url: config.SCHEMA_REGISTRY_URL,
-      username: config.SCHEMA_REGISTRY_USERNAME,
-      password: config.SCHEMA_REGISTRY_PASSWORD,
-    });
-    const applier = new RebuildApplier(options.asOf);
     const extent = await topicExtent(kafka, topic);
-    const replay = (
-      replayGroup: string,
-      acceptTypes: RebuildReplay['acceptTypes'],
-      handler: RebuildReplay['handler'],
-    ) =>
-      new ExactlyOnceConsumer({
-        dataSource: target,
-        kafkaConfig,
-        codec,
-        group: replayGroup,
-        topics: [topic],
-        acceptTypes,
-        // No dedupe rows: the rebuild database is fresh and never resumed, records below the stored
-        // offset are never applied twice, and what a re-sent copy (same eventId, same payment)
-        // writes is idempotent per payment: ON CONFLICT DO NOTHING on the entry id, the payment's
-        // entry, outcome and refusal. The live group after --swap never reads them either (it
-        // dedupes under its own group name).
-        dedupe: false,
-        metrics: clock.metrics,
-        handler,
-        profile: options.profile,
-        fromBeginning: true,
-        stopAtEndOffsets: true,
-        maxBatchSize: options.batchSize ?? 5000,
-        partitionsConsumedConcurrently: options.partitionsConcurrently ?? REBUILD_PARTITIONS_CONCURRENTLY,
-        maxBytesPerPartition: options.fetchBytesPerPartition ?? REBUILD_FETCH_BYTES_PER_PARTITION,
-        // kafkajs fetches the next batches while these are written (libs/messaging README).
-        pipelineFetches: options.pipelineFetches ?? true,
-      });
-    // Progress and the rate count every record the runtime fetched, the ones it passed over by
+    const members =
+      options.members ??
+      rebuildMembers(extent.ends.filter((e) => e.offset > (extent.low.get(e.partition) ?? 0)).length);
+    const pass = (name: string, overrides: Partial<ReplayMemberData>): ReplayMemberData => ({
+      config,
+      database,
+      group: name,
+      topic,
+      members,
+      pass: 'replay',
+      asOfMillis: options.asOf?.getTime(),
+      endOffsets: extent.ends,
+      batchSize: options.batchSize ?? REBUILD_CHUNK_RECORDS,
+      partitionsConcurrently: options.partitionsConcurrently ?? REBUILD_PARTITIONS_CONCURRENTLY,
+      fetchBytesPerPartition: options.fetchBytesPerPartition ?? REBUILD_FETCH_BYTES_PER_PARTITION,
+      pipelineFetches: options.pipelineFetches ?? true,
+      ...overrides,
+    });
+    // Progress and the rate count every record the members fetched, the ones they passed over by
     // type (acceptTypes) included: the handler only sees the few types the replay applies.
-    const clock = new ReplayClock(new Metrics('ledger-rebuild'), group, topic);
-    const progress = options.progress ? new ProgressBar(extent.size, () => clock.consumed) : undefined;
+    let consumed = 0;
+    const progress = options.progress ? new ProgressBar(extent.size, () => consumed) : undefined;
     const started = Date.now();
-    consumer = replay(group, REBUILD_EVENT_TYPES, (event, ctx) => applier.apply(event as PaymentEvent, ctx));
     progress?.start(process.stderr.isTTY ? 250 : 2000);
-    clock.start();
-    await consumer.start();
-    // start() returns once the group is joined and partitions assigned: the rate's window opens
-    // here, so it includes the first fetch (with 8 MiB fetches most of a small topic arrives in
-    // it). The bench's raw baseline opens its window at the same point.
-    const joinedAt = Date.now();
-    await consumer.finished;
-    let finishedAt = Date.now();
-    await clock.stop();
-    await consumer.stop();
-    consumer = undefined;
+    const replayed = await runReplayGroup(pass(group, {}), (n) => (consumed = n));
     progress?.stop();
+    // The rate's window opens once every partition is assigned, so it includes the first fetch
+    // (with 8 MiB fetches most of a small topic arrives in it). The bench's raw baseline opens its
+    // window at the same point.
+    const assignedAt = replayed.assignedAt;
+    let finishedAt = replayed.finishedAt;
+    const untimed = replayed.untimed;
 
     // Events written before schema v2 carry no booking time: a second pass reads only
-    // payment.authorized (its own group) for those payments, until it has found them all. Never
-    // runs on a topic written since.
-    const times = new AuthorizationTimes(applier.untimed);
+    // payment.authorized (its own group, one member) for those payments, until it has found them
+    // all. Never runs on a topic written since.
+    let times = new Map<string, Date>();
     let timeLookupSeconds = 0;
-    if (applier.untimed.size > 0) {
+    if (untimed.size > 0) {
       const lookingUp = Date.now();
-      if (options.progress)
-        process.stderr.write(`looking up the authorization time of ${applier.untimed.size} payments\n`);
-      consumer = replay(`${group}-times`, AUTHORIZATION_TIME_TYPES, (event) => times.apply(event as PaymentEvent));
-      await consumer.start();
-      // Done at the end offsets or, sooner, once every such payment has its time: the part of the
-      // topic written since the upgrade to schema v2 holds none of their authorizations.
-      await Promise.race([consumer.finished, times.found]);
-      await consumer.stop();
-      consumer = undefined;
+      if (options.progress) process.stderr.write(`looking up the authorization time of ${untimed.size} payments\n`);
+      const lookup = await runReplayGroup(pass(`${group}-times`, { members: 1, pass: 'times', untimed: [...untimed] }));
+      times = lookup.times;
       finishedAt = Date.now();
       timeLookupSeconds = (finishedAt - lookingUp) / 1000;
     }
     const seconds = (finishedAt - started) / 1000;
-    const applySeconds = (finishedAt - joinedAt) / 1000;
+    const applySeconds = (finishedAt - assignedAt) / 1000;
 
     const finalizing = Date.now();
+    let duplicatesRemoved = false;
     await onServer(config, `ALTER DATABASE "${database}" RESET synchronous_commit`);
     await target.transaction(async (m) => {
       await m.query('SET LOCAL synchronous_commit = on');
-      if (applier.untimed.size > 0) await setBookingTimes(m, applier.untimed, times.times, options.asOf);
+      // First, while every row still has the transaction that wrote it (keepFirstPerPayment tells
+      // first from later by it; an update gives a row a new one).
+      duplicatesRemoved = await restoreKeys(m, restore, keepFirstPerPayment);
+      if (untimed.size > 0) await setBookingTimes(m, untimed, times, options.asOf);
       // Restored before the balances: a posting to an account that was never defined fails here.
       await restoreSecondaryStructures(m, restore);
       await recomputeBalances(m);
@@ -287,7 +281,7 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     );
     const rebuilt = await ledgerChecksum(target);
     const liveSum = await live.transaction('REPEATABLE READ', (m) => ledgerChecksum(m, options.asOf));
-    for (const g of [group, `${group}-times`])
+    for (const g of untimed.size > 0 ? [group, `${group}-times`] : [group])
       await deleteTopicIfEmpty(kafka, `${topic}.${g}.dlq`).catch(() => undefined);
     // Every record replayed, whether applied or passed over by type.
     const events = Object.entries(endOffsets).reduce(
@@ -302,7 +296,7 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       seconds,
       eventsPerSecond: applySeconds > 0 ? Math.round(events / applySeconds) : events,
       eventsPerSecondWithFinalize: Math.round(events / (applySeconds + finalizeSeconds)),
-      untimedPayments: applier.untimed.size,
+      untimedPayments: untimed.size,
       timeLookupSeconds,
       finalizeSeconds,
       rebuilt,
@@ -310,9 +304,10 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
       matches: rebuilt.checksum === liveSum.checksum,
       accountsCopied,
       endOffsets,
+      members,
+      duplicatesRemoved,
     };
   } finally {
-    await consumer?.stop().catch(() => undefined);
     if (live.isInitialized) await live.destroy();
     if (target.isInitialized) await target.destroy();
   }

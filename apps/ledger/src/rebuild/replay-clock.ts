@@ -4,18 +4,20 @@ const CONSUMED = 'messaging_consumer_consumed_total';
 const TICK_MS = 100;
 
 /**
- * Watches the runtime's `consumed` counter of the replay's group: how many records it fetched so
- * far (the progress bar). The handler cannot tell: it sees only the types the replay applies, and
- * the first payment.settled may sit deep in the topic.
+ * Watches the runtime's `consumed` counter of a replay member's group: how many records it
+ * fetched so far (the progress bar), told to `onChange` when it moved. The handler cannot tell:
+ * it sees only the types the replay applies, and the first payment.settled may sit deep in the
+ * topic.
  */
 export class ReplayClock {
-  consumed = 0;
+  private consumed = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(
     readonly metrics: Metrics,
     private readonly group: string,
     private readonly topic: string,
+    private readonly onChange: (consumed: number) => void,
   ) {}
 
   start(): void {
@@ -31,10 +33,13 @@ export class ReplayClock {
 
   private async tick(): Promise<void> {
     const metric = this.metrics.registry.getSingleMetric(CONSUMED);
-    if (metric) {
-      const { values } = await metric.get();
-      const mine = values.find((v) => v.labels.group === this.group && v.labels.topic === this.topic);
-      this.consumed = mine?.value ?? 0;
+    if (!metric) return;
+    const { values } = await metric.get();
+    const mine = values.find((v) => v.labels.group === this.group && v.labels.topic === this.topic);
+    const consumed = mine?.value ?? 0;
+    if (consumed !== this.consumed) {
+      this.consumed = consumed;
+      this.onChange(consumed);
     }
   }
 }

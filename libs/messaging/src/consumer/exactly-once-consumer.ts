@@ -1,5 +1,6 @@
 import '../kafkajs-request-queue.patch';
 import '../kafkajs-coordinator-cache.patch';
+import { headerBytes } from '../kafkajs-record-decoder.patch';
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent, EventType } from '@paystream/contracts';
 import { dlqTopic } from '@paystream/contracts';
@@ -15,11 +16,12 @@ import {
   KafkaConfig,
   KafkaMessage,
   Message,
+  PartitionAssigner,
   Producer,
 } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { UNKNOWN_ERROR_ATTEMPTS, backoffDelay, classifyError, errorCode, settlesWithin, sleep } from '../failure';
-import { headerString, toKafkaHeaders } from '../headers';
+import { HeaderValueSet, headerString, toKafkaHeaders } from '../headers';
 import { ConsumerMetrics, consumerMetrics } from '../messaging-metrics';
 import { insertOutboxRows } from '../outbox/outbox-rows';
 import { VerifiedSend } from '../verified-send';
@@ -85,8 +87,27 @@ export interface ExactlyOnceConsumerOptions {
   maxBytesPerPartition?: number;
   /** Where a group without stored offsets starts. Default true (an event log is read from its start). */
   fromBeginning?: boolean;
-  /** Takes the end offsets at start and resolves `finished` once every partition reached them. */
+  /**
+   * Takes the end offsets at start (or uses `endOffsets`) and resolves `finished` once every
+   * partition reached them. Meant for a group of one member; with several, each member reaches
+   * only its own partitions (`onEndReached`) and whoever started them decides when all are done.
+   */
   stopAtEndOffsets?: boolean;
+  /**
+   * With stopAtEndOffsets: where to stop, instead of the end offsets at start. Several members of
+   * one group replaying one snapshot of the log (the ledger rebuild) stop at the offsets their
+   * coordinator took once; each taking its own would let records produced in between in.
+   */
+  endOffsets?: readonly PartitionEnd[];
+  /**
+   * With stopAtEndOffsets: called once per partition when the committed offset reached its end
+   * (or, at start, when there was nothing to read). Only for partitions this member processed.
+   */
+  onEndReached?: (topic: string, partition: number) => void;
+  /** kafkajs partition assigners of the group (default kafkajs' round robin). */
+  partitionAssigners?: PartitionAssigner[];
+  /** Called with this member's partitions per topic each time it receives an assignment. */
+  onAssigned?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
   /** Transactions running statements at once in this instance (a partition's chunks stay in order). Default 1. */
   partitionsConsumedConcurrently?: number;
   /**
@@ -123,6 +144,13 @@ export interface ExactlyOnceConsumerOptions {
   profile?: PhaseProfile;
 }
 
+/** Where a replay of one partition ends: the offset after its last record to read. */
+export interface PartitionEnd {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
 interface Decoded {
   index: number;
   message: KafkaMessage;
@@ -130,6 +158,12 @@ interface Decoded {
   eventId: string;
   /** The eventId as PostgreSQL spells the UUID (lower case): what the dedupe statement returns. */
   dedupeId: string;
+}
+
+interface DecodedChunk {
+  decoded: Decoded[];
+  /** Records passed over by type (acceptTypes). */
+  skipped: number;
 }
 
 interface TxResult {
@@ -274,6 +308,8 @@ export class ExactlyOnceConsumer {
   private readonly maxBatchSize: number;
   private readonly instanceId: string;
   private readonly accepted?: ReadonlySet<string>;
+  /** `accepted` as header bytes: the type filter never decodes a header it passes over. */
+  private readonly acceptedHeader?: HeaderValueSet;
   private readonly metrics?: ConsumerMetrics;
   private readonly profile?: PhaseProfile;
   private readonly gate: StatementGate;
@@ -298,7 +334,7 @@ export class ExactlyOnceConsumer {
   private offsetsLoaded: Promise<void> = Promise.resolve();
   /** This group's key in messaging_groups, resolved once (again only if resolving failed). */
   private groupKeyLoaded?: Promise<number>;
-  private endOffsets?: Map<string, number>;
+  private endOffsets?: Map<string, PartitionEnd>;
   private stopping = false;
   private readonly abort = new AbortController();
 
@@ -311,7 +347,10 @@ export class ExactlyOnceConsumer {
       throw new Error('pipelineFetches needs database mode (the stored offsets are the truth)');
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
     this.instanceId = options.instanceId ?? randomUUID();
-    if (options.acceptTypes) this.accepted = new Set(options.acceptTypes);
+    if (options.acceptTypes) {
+      this.accepted = new Set(options.acceptTypes);
+      this.acceptedHeader = new HeaderValueSet(options.acceptTypes);
+    }
     this.profile = options.profile;
     this.gate = new StatementGate(options.partitionsConsumedConcurrently ?? 1);
     this.combine = this.mode === 'database' && (options.combinePartitions ?? true);
@@ -360,6 +399,7 @@ export class ExactlyOnceConsumer {
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.max(500, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 10)),
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+      ...(this.options.partitionAssigners ? { partitionAssigners: this.options.partitionAssigners } : {}),
       ...fetchSizes(this.options.maxBytesPerPartition, this.options.partitionsConsumedConcurrently ?? 1),
     });
     this.consumer = consumer;
@@ -373,6 +413,7 @@ export class ExactlyOnceConsumer {
         // eachBatch loads them again before it processes anything.
         this.log('warn', 'could not load stored offsets on join', { error: String(err) });
       });
+      this.options.onAssigned?.(e.payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, (e: ConsumerCrashEvent) => {
       this.log('error', 'kafka consumer crashed', { error: e.payload.error.message, restart: e.payload.restart });
@@ -447,21 +488,27 @@ export class ExactlyOnceConsumer {
   }
 
   private async takeEndOffsets(admin: Admin): Promise<void> {
-    const ends = new Map<string, number>();
+    const ends = new Map<string, PartitionEnd>();
     const starts = new Map<string, number>();
+    const given = this.options.endOffsets;
     for (const topic of this.options.topics) {
       for (const p of await admin.fetchTopicOffsets(topic)) {
-        ends.set(partitionKey(topic, p.partition), Number(p.high));
-        starts.set(partitionKey(topic, p.partition), Number(p.low));
+        const key = partitionKey(topic, p.partition);
+        if (!given) ends.set(key, { topic, partition: p.partition, offset: Number(p.high) });
+        starts.set(key, Number(p.low));
       }
     }
+    for (const end of given ?? []) ends.set(partitionKey(end.topic, end.partition), { ...end });
     if (this.mode === 'database') {
       for (const row of await this.storedOffsets(this.options.topics)) {
         starts.set(partitionKey(row.topic, row.partition), Number(row.next_offset));
       }
     }
-    for (const [key, start] of starts) if (start >= (ends.get(key) ?? 0)) ends.delete(key);
     this.endOffsets = ends;
+    for (const [key, start] of starts) {
+      const end = ends.get(key);
+      if (end && start >= end.offset) this.reached(end.topic, end.partition, start);
+    }
     this.checkFinished();
   }
 
@@ -592,12 +639,16 @@ export class ExactlyOnceConsumer {
       return;
     }
     let committed: number | undefined;
+    let ahead: Promise<DecodedChunk | undefined> | undefined;
     for (let i = 0; i < records.length; i += this.maxBatchSize) {
       if (!control.isRunning() || control.isStale()) break;
       const chunk = records.slice(i, i + this.maxBatchSize);
       const nextOffset = Number(chunk[chunk.length - 1].offset) + 1;
       const started = process.hrtime.bigint();
-      const done = await this.processChunk(topic, partition, chunk, nextOffset, control);
+      const decodedAhead = ahead;
+      const next = records.slice(i + this.maxBatchSize, i + 2 * this.maxBatchSize);
+      ahead = next.length ? this.decodeAhead(topic, next) : undefined;
+      const done = await this.processChunk(topic, partition, chunk, nextOffset, control, decodedAhead);
       if (!done) break;
       this.metrics?.batchSize.observe(labels, chunk.length);
       this.metrics?.batchSeconds.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
@@ -672,8 +723,9 @@ export class ExactlyOnceConsumer {
   private reached(topic: string, partition: number, nextOffset: number): void {
     const key = partitionKey(topic, partition);
     const end = this.endOffsets?.get(key);
-    if (end !== undefined && nextOffset >= end) {
+    if (end !== undefined && nextOffset >= end.offset) {
       this.endOffsets!.delete(key);
+      this.options.onEndReached?.(topic, partition);
       this.checkFinished();
     }
   }
@@ -689,6 +741,7 @@ export class ExactlyOnceConsumer {
     chunk: KafkaMessage[],
     nextOffset: number,
     control: BatchControl,
+    decodedAhead?: Promise<DecodedChunk | undefined>,
   ): Promise<boolean> {
     const labels = { group: this.group, topic };
     const excluded = new Set<number>();
@@ -701,7 +754,8 @@ export class ExactlyOnceConsumer {
       try {
         if (!decoded) {
           const since = this.now();
-          const all = await this.decodeAll(topic, partition, chunk, excluded);
+          const all =
+            (attempt === 0 && (await decodedAhead)) || (await this.decodeAll(topic, partition, chunk, excluded));
           if (since) this.profile?.add('decode', since);
           decoded = all.decoded;
           if (all.skipped > 0) this.metrics?.skipped.inc(labels, all.skipped);
@@ -812,35 +866,21 @@ export class ExactlyOnceConsumer {
     partition: number,
     chunk: KafkaMessage[],
     excluded: Set<number>,
-  ): Promise<{ decoded: Decoded[]; skipped: number }> {
+  ): Promise<DecodedChunk> {
     const out: Decoded[] = [];
     let skipped = 0;
     for (let index = 0; index < chunk.length; index++) {
       if (excluded.has(index)) continue;
       const message = chunk[index];
-      // The type header (DESIGN.md §4) lets a group pass over what it never handles without
-      // paying for the decode; the offset still moves with the chunk's transaction.
-      const headerType = this.accepted && headerString(message.headers, 'type');
-      if (headerType && !this.accepted.has(headerType)) {
+      if (this.passesOver(message)) {
         skipped++;
         continue;
       }
       try {
-        if (!message.value) throw new PermanentError('UNDECODABLE', 'record has no value');
-        // Synchronous when the schema is cached: no promise (and async-hook work) per record.
-        const event =
-          this.options.codec.decodeCached?.(topic, message.value) ??
-          (await this.options.codec.decode(topic, message.value));
-        if (this.accepted && !this.accepted.has(event.type)) {
-          skipped++;
-          continue;
-        }
-        const eventId = event.eventId || headerString(message.headers, 'eventId');
-        if (!eventId) throw new PermanentError('SCHEMA_INVALID', 'event has no eventId');
-        // The dedupe row's event_id is a UUID column: anything else could never get one.
-        if (!UUID.test(eventId))
-          throw new PermanentError('SCHEMA_INVALID', `eventId is not a UUID: ${eventId.slice(0, 100)}`);
-        out.push({ index, message, event, eventId, dedupeId: eventId.toLowerCase() });
+        const event = this.decodeLoaded(topic, message) ?? (await this.options.codec.decode(topic, message.value!));
+        const one = this.checked(index, message, event);
+        if (one === 'skip') skipped++;
+        else out.push(one);
       } catch (err) {
         const failure = classifyError(err);
         if (failure.kind !== 'permanent') throw err;
@@ -856,6 +896,68 @@ export class ExactlyOnceConsumer {
       }
     }
     return { decoded: out, skipped };
+  }
+
+  /**
+   * The type header (DESIGN.md §4) lets a group pass over what it never handles without paying for
+   * the decode; the offset still moves with the chunk's transaction. A record without the header
+   * (or with an empty one) is decoded and judged by its body's type.
+   */
+  private passesOver(message: KafkaMessage): boolean {
+    if (!this.acceptedHeader) return false;
+    // A record of the runtime's decoder answers from its bytes, leaving the rest undecoded.
+    const first = headerBytes(message, 'type');
+    return first !== undefined && first !== null && first.length > 0 && !this.acceptedHeader.has(first);
+  }
+
+  /** The record's event when its writer schema is loaded already; undefined when decode() must fetch it. */
+  private decodeLoaded(topic: string, message: KafkaMessage): AnyEvent | undefined {
+    if (!message.value) throw new PermanentError('UNDECODABLE', 'record has no value');
+    return this.options.codec.decodeCached?.(topic, message.value);
+  }
+
+  /** A decoded event as a chunk holds it, or 'skip' when this group does not handle its type. */
+  private checked(index: number, message: KafkaMessage, event: AnyEvent): Decoded | 'skip' {
+    if (this.accepted && !this.accepted.has(event.type)) return 'skip';
+    const eventId = event.eventId || headerString(message.headers, 'eventId');
+    if (!eventId) throw new PermanentError('SCHEMA_INVALID', 'event has no eventId');
+    // The dedupe row's event_id is a UUID column: anything else could never get one.
+    if (!UUID.test(eventId))
+      throw new PermanentError('SCHEMA_INVALID', `eventId is not a UUID: ${eventId.slice(0, 100)}`);
+    return { index, message, event, eventId, dedupeId: eventId.toLowerCase() };
+  }
+
+  /**
+   * Decode-ahead: decodes the next chunk of a batch while this one's transaction waits for
+   * PostgreSQL (the decode needs no database). Runs at the event loop's next turn, which comes
+   * when the current chunk waits for I/O. Gives up (undefined) on anything that needs the full
+   * path: a writer schema not loaded yet, or a record that fails to decode; the chunk's own pass
+   * then decodes it again and sends the culprit to the DLQ.
+   */
+  private decodeAhead(topic: string, chunk: KafkaMessage[]): Promise<DecodedChunk | undefined> {
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        const decoded: Decoded[] = [];
+        let skipped = 0;
+        try {
+          for (let index = 0; index < chunk.length; index++) {
+            const message = chunk[index];
+            if (this.passesOver(message)) {
+              skipped++;
+              continue;
+            }
+            const event = this.decodeLoaded(topic, message);
+            if (!event) return resolve(undefined);
+            const one = this.checked(index, message, event);
+            if (one === 'skip') skipped++;
+            else decoded.push(one);
+          }
+        } catch {
+          return resolve(undefined);
+        }
+        resolve({ decoded, skipped });
+      }),
+    );
   }
 
   private async deadLetter(
