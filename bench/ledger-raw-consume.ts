@@ -4,7 +4,8 @@
  * libs/messaging, so it decodes records with kafkajs' own decoder; `--decoder paystream` loads the
  * runtime's record decoder first (libs/messaging README, "Record decoder"), to show how much of
  * the rebuild's lead over stock kafkajs that decoder is. `--avro` also Avro-decodes each record
- * (what any contract consumer must do). Prints one JSON line {events, seconds, eventsPerSecond}.
+ * (what any contract consumer must do). Every record's value and headers are read either way.
+ * Prints one JSON line {events, seconds, eventsPerSecond, bytes}.
  *
  * `node dist/bench/ledger-raw-consume.js --topic T --brokers B --group G --events N
  *  --fetch-mib M --partitions P [--decoder kafkajs|paystream] [--avro <registry url>]`
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     maxBytes: Math.max(10 * 1024 * 1024, perPartition * Number(args.partitions)),
   });
   let seen = 0;
+  let bytes = 0;
   let last = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -60,6 +62,9 @@ async function main(): Promise<void> {
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachBatch: async (payload) => {
+      // Every record's value and headers read, as any consumer reads them: kafkajs' own decoder
+      // decoded them already, the runtime's decodes them on this first read.
+      for (const m of payload.batch.messages) bytes += (m.value?.length ?? 0) + Object.keys(m.headers ?? {}).length;
       if (codec) for (const m of payload.batch.messages) if (m.value) await codec.decode(topic, m.value);
       seen += payload.batch.messages.length;
       payload.resolveOffset(payload.batch.lastOffset());
@@ -74,7 +79,9 @@ async function main(): Promise<void> {
   await done;
   await consumer.disconnect();
   const seconds = (last - first) / 1000;
-  process.stdout.write(JSON.stringify({ events: seen, seconds, eventsPerSecond: Math.round(seen / seconds) }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ events: seen, seconds, eventsPerSecond: Math.round(seen / seconds), bytes }) + '\n',
+  );
 }
 
 main().then(

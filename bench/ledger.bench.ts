@@ -263,12 +263,7 @@ interface RawResult {
  * (`paystream`) to show how much of the gap that decoder closes. With `avro`, it also Avro-decodes
  * each record, to show where the gap between the raw rate and the rebuild goes.
  */
-function rawConsume(
-  total: number,
-  round: string,
-  decoder: RawDecoder,
-  avro = false,
-): Promise<RawResult> {
+function rawConsume(total: number, round: string, decoder: RawDecoder, avro = false): Promise<RawResult> {
   const child = spawn(
     process.execPath,
     [

@@ -187,9 +187,13 @@ describe('ledger service under contention (process, real broker, registry and Po
     const live = await getJson<{ checksum: string; entries: number; postings: number }>(url('/v1/ledger/checksum'));
     expect(live.entries).toBe(await count(setup.db.url, 'journal_entries'));
     expect(live.postings).toBe(live.entries * 2);
-    for (let run = 0; run < 2; run++) {
-      const { code, result, stderr } = await runRebuildCli(setup);
+    // The default group size (one member on this 2-core machine), then two members splitting the
+    // partitions between two worker threads.
+    for (const members of [undefined, 2]) {
+      const { code, result, stderr } = await runRebuildCli(setup, members ? ['--members', String(members)] : []);
       rebuiltDatabases.push(result.database);
+      if (members) expect(result.members).toBe(members);
+      expect(result.duplicatesRemoved).toBe(false);
       expect(stderr).toMatch(/rebuild \[#+\] 100\.0% \d+\/\d+ events +\d+ events\/s/);
       expect(result.events).toBe(PAYMENTS * 2);
       expect(result.untimedPayments).toBe(PAYMENTS / 2);

@@ -41,6 +41,10 @@ export interface RebuildRun {
     rebuilt: { checksum: string; entries: number; postings: number };
     live: { checksum: string; entries: number; postings: number };
     matches: boolean;
+    /** Members of the replay group (worker threads). */
+    members: number;
+    /** Whether the replay met a payment twice and kept its first rows. */
+    duplicatesRemoved: boolean;
     replaced?: string;
   };
 }

@@ -20,4 +20,10 @@ export * from './serde';
 export * from './consumer/phase-profile';
 export { patchKafkajsRequestQueue } from './kafkajs-request-queue.patch';
 export { COORDINATOR_TTL_MS, patchKafkajsCoordinatorCache } from './kafkajs-coordinator-cache.patch';
-export { decodeRecord, patchKafkajsRecordDecoder, recordDecoderPatched } from './kafkajs-record-decoder.patch';
+export {
+  LazyRecord,
+  decodeRecord,
+  headerBytes,
+  patchKafkajsRecordDecoder,
+  recordDecoderPatched,
+} from './kafkajs-record-decoder.patch';
