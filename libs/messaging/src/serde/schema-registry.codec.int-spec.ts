@@ -67,6 +67,9 @@ describe(SchemaRegistryCodec.name, () => {
     const reader = await SchemaRegistryCodec.create({ url: TEST_REGISTRY_URL });
     const decoded = await reader.decode(topic, bytes);
     expect(decoded).toStrictEqual(event);
+    // Plain objects straight from the decode, nested records included (no avsc record classes).
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf((decoded as { data: object }).data)).toBe(Object.prototype);
   });
 
   it('refuses to encode a schema-invalid event with SCHEMA_INVALID', async () => {

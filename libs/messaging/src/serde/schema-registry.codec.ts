@@ -30,6 +30,8 @@ interface WriterEntry {
   reader: Type;
   /** Absent when the writer schema is the current one: no resolution needed. */
   resolver?: Resolver;
+  /** The reader decodes into plain objects already (one of the current types): no copy. */
+  plain: boolean;
 }
 
 /**
@@ -55,7 +57,9 @@ export class SchemaRegistryCodec implements EventCodec {
     private readonly options: SchemaRegistryCodecOptions,
   ) {
     for (const [type, schema] of Object.entries(EVENT_SCHEMAS) as [EventType, object][]) {
-      this.currentTypes.set(type, Type.forSchema(schema as Parameters<typeof Type.forSchema>[0]));
+      const avroType = Type.forSchema(schema as Parameters<typeof Type.forSchema>[0], { omitRecordMethods: true });
+      decodeIntoPlainObjects(avroType);
+      this.currentTypes.set(type, avroType);
     }
   }
 
@@ -134,7 +138,7 @@ export class SchemaRegistryCodec implements EventCodec {
     } catch (err) {
       throw new PermanentError('UNDECODABLE', `body does not match schema ${schemaId}: ${errorText(err)}`);
     }
-    const event = toPlain(decoded) as AnyEvent;
+    const event = (writer.plain ? decoded : toPlain(decoded)) as AnyEvent;
     if (event.type !== writer.type) {
       throw new PermanentError('SCHEMA_INVALID', `a ${writer.type} record says its type is ${String(event.type)}`);
     }
@@ -213,12 +217,12 @@ export class SchemaRegistryCodec implements EventCodec {
       );
     }
     const reader = this.currentTypes.get(type) as Type;
-    if (reader.equals(writerType)) return { type, reader };
+    if (reader.equals(writerType)) return { type, reader, plain: true };
     try {
-      return { type, reader, resolver: reader.createResolver(writerType) };
+      return { type, reader, resolver: reader.createResolver(writerType), plain: true };
     } catch {
       // Written with a newer schema this process cannot resolve into its own: read it as written.
-      return { type, reader: writerType };
+      return { type, reader: writerType, plain: false };
     }
   }
 }
@@ -241,7 +245,30 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** avsc decodes records into generated classes; consumers get plain objects (JSON, deep equality). */
+/**
+ * avsc decodes a record by calling a constructor it generates per record type (`new Record(...)`,
+ * fields assigned in schema order). Giving those constructors Object.prototype as their prototype
+ * makes every decoded record a plain object, the same as a copy would be (own fields in schema
+ * order, constructor Object), without making one: consumers get plain objects (JSON, deep
+ * equality) for the price of the decode alone. The record types' methods are not used here
+ * (`omitRecordMethods`); encoding and validation do not look at prototypes.
+ */
+function decodeIntoPlainObjects(type: Type, seen = new Set<Type>()): void {
+  if (seen.has(type)) return;
+  seen.add(type);
+  const t = type as unknown as {
+    recordConstructor?: { prototype: object };
+    fields?: Array<{ type: Type }>;
+    itemsType?: Type;
+    valuesType?: Type;
+    types?: Type[];
+  };
+  if (t.recordConstructor) t.recordConstructor.prototype = Object.prototype;
+  for (const field of t.fields ?? []) decodeIntoPlainObjects(field.type, seen);
+  for (const inner of [t.itemsType, t.valuesType, ...(t.types ?? [])]) if (inner) decodeIntoPlainObjects(inner, seen);
+}
+
+/** For a reader this process did not compile (a newer writer schema it cannot resolve): a plain copy. */
 function toPlain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toPlain);
   if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
