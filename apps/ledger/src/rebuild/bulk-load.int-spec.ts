@@ -4,7 +4,12 @@ import { DataSource } from 'typeorm';
 import { ledgerMigrations } from '../migrations';
 import { ledgerEntities } from '../persistence';
 import { ReplayRows, insertReplayed, keepFirstPerPayment } from '../persistence/replay-rows';
-import { SuspendedStructures, restoreKeys, restoreSecondaryStructures, suspendSecondaryStructures } from './bulk-load';
+import {
+  SuspendedStructures,
+  restoreForeignKeys,
+  restoreKeysAndIndexes,
+  suspendSecondaryStructures,
+} from './bulk-load';
 
 /** The replay's load without keys, and the keys coming back with the first rows of each payment. */
 describe('rebuild bulk load', () => {
@@ -51,11 +56,9 @@ describe('rebuild bulk load', () => {
   }
 
   async function finish(suspended: SuspendedStructures): Promise<boolean> {
-    return ds.transaction(async (m) => {
-      const had = await restoreKeys(m, suspended, keepFirstPerPayment);
-      await restoreSecondaryStructures(m, suspended);
-      return had;
-    });
+    const had = await restoreKeysAndIndexes(ds, suspended, keepFirstPerPayment);
+    await ds.transaction((m) => restoreForeignKeys(m, suspended));
+    return had;
   }
 
   const constraintCount = async () =>
@@ -68,8 +71,19 @@ describe('rebuild bulk load', () => {
       )[0].n,
     );
 
+  const indexCount = async () =>
+    Number(
+      (
+        await ds.query<{ n: string }[]>(
+          `SELECT count(*) AS n FROM pg_indexes
+            WHERE tablename IN ('journal_entries', 'postings', 'payment_outcomes', 'refusals')`,
+        )
+      )[0].n,
+    );
+
   it('loads without keys and adds every key, index and foreign key back when no payment came twice', async () => {
     const before = await constraintCount();
+    const indexesBefore = await indexCount();
     const suspended = await suspendSecondaryStructures(ds);
     expect(await constraintCount()).toBe(0);
     await chunk((rows) => {
@@ -79,6 +93,7 @@ describe('rebuild bulk load', () => {
     await chunk((rows) => rows.addOutcome('p2', 'FAILED', 'RISK_REJECTED', uuid(102), 2000));
     expect(await finish(suspended)).toBe(false);
     expect(await constraintCount()).toBe(before);
+    expect(await indexCount()).toBe(indexesBefore);
     expect(await ds.query(`SELECT payment_id FROM payment_outcomes ORDER BY 1`)).toEqual([
       { payment_id: 'p1' },
       { payment_id: 'p2' },

@@ -8,7 +8,7 @@ import { recomputeBalances, setBookingTimes } from '../persistence/journal.write
 import { LedgerChecksumRow, ledgerChecksum } from '../persistence/ledger.reader';
 import { keepFirstPerPayment } from '../persistence/replay-rows';
 import { Sql, rows } from '../persistence/sql';
-import { restoreKeys, restoreSecondaryStructures, suspendSecondaryStructures } from './bulk-load';
+import { restoreForeignKeys, restoreKeysAndIndexes, suspendSecondaryStructures } from './bulk-load';
 import { ProgressBar } from './progress-bar';
 import { openDatabase } from './rebuild-database';
 import { runReplayGroup } from './replay-group';
@@ -197,7 +197,8 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
   // WAL flush; the setting is reset before the final balance update, whose synchronous commit
   // makes everything before it durable too.
   await onServer(config, `ALTER DATABASE "${database}" SET synchronous_commit = off`);
-  const target = openDatabase(config, database, 2);
+  // Four connections: the final step adds back the keys and indexes of four tables at once.
+  const target = openDatabase(config, database, 4);
   const live = openDatabase(config, config.DATABASE_NAME, 2);
   await target.initialize();
   try {
@@ -257,18 +258,21 @@ export async function rebuildLedger(options: RebuildOptions): Promise<RebuildRes
     const applySeconds = (finishedAt - assignedAt) / 1000;
 
     const finalizing = Date.now();
-    let duplicatesRemoved = false;
-    await onServer(config, `ALTER DATABASE "${database}" RESET synchronous_commit`);
+    // The database's own setting back (sessions opened from now on, the live ledger's after
+    // --swap); meanwhile the keys and indexes come back, table by table, and the last transaction
+    // commits synchronously, which makes everything before it durable.
+    const resetting = onServer(config, `ALTER DATABASE "${database}" RESET synchronous_commit`);
+    // First, while every row still has the transaction that wrote it (keepFirstPerPayment tells
+    // first from later by it; an update gives a row a new one).
+    const duplicatesRemoved = await restoreKeysAndIndexes(target, restore, keepFirstPerPayment);
     await target.transaction(async (m) => {
       await m.query('SET LOCAL synchronous_commit = on');
-      // First, while every row still has the transaction that wrote it (keepFirstPerPayment tells
-      // first from later by it; an update gives a row a new one).
-      duplicatesRemoved = await restoreKeys(m, restore, keepFirstPerPayment);
       if (untimed.size > 0) await setBookingTimes(m, untimed, times, options.asOf);
-      // Restored before the balances: a posting to an account that was never defined fails here.
-      await restoreSecondaryStructures(m, restore);
+      // A posting to an account that was never defined fails here.
+      await restoreForeignKeys(m, restore);
       await recomputeBalances(m);
     });
+    await resetting;
     const finalizeSeconds = (Date.now() - finalizing) / 1000;
     const endOffsets = Object.fromEntries(
       (
