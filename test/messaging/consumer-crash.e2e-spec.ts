@@ -91,7 +91,9 @@ describe('exactly-once consumer processes killed with SIGKILL', () => {
     const group = uniqueName('eo_crash_group');
     cleanups.push(await createTopics([{ name: topic, partitions: 3 }]));
     cleanups.push(() => deleteTopics([dlqTopic(topic, group)]));
-    const events = await produce(codec, topic, 1500);
+    // Enough that 20 rounds never run out: a round applies up to ~150 (one run reached 1,489 of
+    // 1,500 by round 19, and a child with nothing left to read never reaches its kill point).
+    const events = await produce(codec, topic, 3000);
     const env = { DATABASE: db.name, GROUP: group, TOPIC: topic, MAX_BATCH: '25', HANDLER_DELAY_MS: '1' };
 
     let previous = 0;
