@@ -55,7 +55,7 @@ export const REBUILD_PARTITIONS_CONCURRENTLY = 4;
  * partition with records to read (a member without partitions would only wait). A member keeps
  * more than its thread busy (V8's garbage collection runs beside it) and PostgreSQL writes what
  * it replays: on the 2-core machine this project is measured on, two members were slower than
- * one (apps/ledger README, "Rebuild performance").
+ * one (apps/ledger README, "Performance").
  */
 export function rebuildMembers(partitionsWithRecords: number, cores = availableParallelism()): number {
   return Math.max(1, Math.min(Math.floor(cores / 2), partitionsWithRecords));

@@ -72,6 +72,8 @@ export function runReplayGroup(
           if (done.every(Boolean) && !settled) {
             settled = true;
             resolve(result);
+            // Each has stopped its consumer and closed its port; none may linger on a timer.
+            for (const worker of workers) void worker.terminate();
           }
           break;
       }
