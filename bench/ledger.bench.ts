@@ -264,25 +264,26 @@ interface RawResult {
  * each record, to show where the gap between the raw rate and the rebuild goes.
  */
 function rawConsume(total: number, round: string, decoder: RawDecoder, avro = false): Promise<RawResult> {
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'dist/bench/ledger-raw-consume.js'),
-      ...['--topic', topic, '--brokers', config.KAFKA_BROKERS.join(','), '--events', String(total)],
-      ...['--group', `bench-ledger-raw-${stamp}-${round}-${decoder}${avro ? '-avro' : ''}`],
-      ...['--fetch-mib', String(FETCH_MIB), '--partitions', String(PARTITIONS), '--decoder', decoder],
-      ...(avro ? ['--avro', config.SCHEMA_REGISTRY_URL] : []),
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  return jsonChild<RawResult>('raw consumer', [
+    path.join(ROOT, 'dist/bench/ledger-raw-consume.js'),
+    ...['--topic', topic, '--brokers', config.KAFKA_BROKERS.join(','), '--events', String(total)],
+    ...['--group', `bench-ledger-raw-${stamp}-${round}-${decoder}${avro ? '-avro' : ''}`],
+    ...['--fetch-mib', String(FETCH_MIB), '--partitions', String(PARTITIONS), '--decoder', decoder],
+    ...(avro ? ['--avro', config.SCHEMA_REGISTRY_URL] : []),
+  ]);
+}
+
+/** A node script of this project as a child process whose last stdout line is its JSON result. */
+function jsonChild<T>(what: string, args: string[], childEnv: NodeJS.ProcessEnv = process.env): Promise<T> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   return new Promise((resolve, reject) =>
     child.once('exit', (code) => {
       try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as RawResult);
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as T);
       } catch {
-        reject(new Error(`raw consumer exited ${code} without a result: ${stdout}`));
+        reject(new Error(`${what} exited ${code} without a result: ${stdout}`));
       }
     }),
   );
@@ -301,26 +302,8 @@ interface RebuildResult {
 
 /** The rebuild CLI as an operator runs it; its progress bar goes to our stderr. */
 function runRebuild(): Promise<RebuildResult> {
-  const child = spawn(
-    process.execPath,
-    [path.join(ROOT, 'dist/apps/ledger/src/rebuild/rebuild.cli.js'), '--json', '--fetch-mib', String(FETCH_MIB)],
-    {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) => {
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as RebuildResult);
-      } catch {
-        reject(new Error(`rebuild exited ${code} without a result: ${stdout}`));
-      }
-    }),
-  );
+  const cli = path.join(ROOT, 'dist/apps/ledger/src/rebuild/rebuild.cli.js');
+  return jsonChild<RebuildResult>('rebuild', [cli, '--json', '--fetch-mib', String(FETCH_MIB)], env);
 }
 
 function pick(source: Record<string, string | undefined>, keys: string[]): Record<string, string | undefined> {

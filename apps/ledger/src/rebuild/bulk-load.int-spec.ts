@@ -1,8 +1,6 @@
-import { createDataSource } from '@paystream/persistence';
 import { TestDatabase, createTestDatabase } from '@paystream/testing';
 import { DataSource } from 'typeorm';
-import { ledgerMigrations } from '../migrations';
-import { ledgerEntities } from '../persistence';
+import type { LedgerConfig } from '../config';
 import { ReplayRows, insertReplayed, keepFirstPerPayment } from '../persistence/replay-rows';
 import {
   SuspendedStructures,
@@ -10,6 +8,7 @@ import {
   restoreKeysAndIndexes,
   suspendSecondaryStructures,
 } from './bulk-load';
+import { openDatabase } from './rebuild-database';
 
 /** The replay's load without keys, and the keys coming back with the first rows of each payment. */
 describe('rebuild bulk load', () => {
@@ -18,14 +17,8 @@ describe('rebuild bulk load', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('ledger_bulk_load');
-    ds = createDataSource({
-      serverUrl: db.serverUrl,
-      database: db.name,
-      poolSize: 2,
-      entities: ledgerEntities,
-      migrations: ledgerMigrations,
-      applicationName: 'ledger-bulk-load-test',
-    });
+    // Opened as the rebuild opens its target database.
+    ds = openDatabase({ DATABASE_URL: db.serverUrl } as LedgerConfig, db.name, 4);
     await ds.initialize();
     await ds.runMigrations();
     await ds.query(
