@@ -18,6 +18,7 @@ import {
   kafkaClientConfig,
 } from '@paystream/messaging';
 import { Metrics } from '@paystream/observability';
+import { logCreator, logLevel } from 'kafkajs';
 import type { LedgerConfig } from '../config';
 import { openDatabase } from './rebuild-database';
 import { AUTHORIZATION_TIME_TYPES, AuthorizationTimes, REBUILD_EVENT_TYPES, RebuildApplier } from './rebuild.applier';
@@ -55,6 +56,19 @@ export type MemberReport =
 export type MemberCommand = { kind: 'stop' };
 
 /**
+ * kafkajs' own log lines (JSON on stderr, as its default logger writes them), less the notices of
+ * a group joining in stages: each member that joins makes the broker answer the members already
+ * in with "the group is rebalancing", which kafkajs logs as an error although it only rejoins.
+ */
+const quietStagedJoin: logCreator =
+  () =>
+  ({ namespace, level, label, log }) => {
+    if (/group is rebalancing/i.test(log.message) || /group is rebalancing/i.test(String(log.error ?? ''))) return;
+    if (level > logLevel.WARN) return;
+    process.stderr.write(JSON.stringify({ level: label, ...log, message: `[${namespace}] ${log.message}` }) + '\n');
+  };
+
+/**
  * The group's session timeout: its heartbeat (a tenth) is how soon a member waiting with no
  * partitions learns that the last member joined.
  */
@@ -81,7 +95,7 @@ async function runMember(data: ReplayMemberData, port: NonNullable<typeof parent
   );
   const consumer = new ExactlyOnceConsumer({
     dataSource: target,
-    kafkaConfig: kafkaClientConfig(data.config, '-rebuild'),
+    kafkaConfig: { ...kafkaClientConfig(data.config, '-rebuild'), logCreator: quietStagedJoin },
     codec,
     group: data.group,
     topics: [data.topic],
