@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Admin, Consumer, Kafka } from 'kafkajs';
-import { Client } from 'pg';
 import { TOPICS } from '@paystream/contracts';
 import { ContractTopics, contractTopicEnv } from '@paystream/testing';
 import { SchemaRegistryCodec, headerString } from '@paystream/messaging';
@@ -18,6 +17,7 @@ import {
   BENCH_SERVER_URL,
   BenchDatabase,
   Progress,
+  benchPgClient,
   createBenchDatabase,
   freePort,
   onCleanup,
@@ -86,7 +86,7 @@ export async function startPlatform(
       idleLag: names.reduce((sum, t) => sum + (partitions.get(t) ?? 0), 0),
     };
   });
-  const pg = new Client({ connectionString: BENCH_SERVER_URL });
+  const pg = benchPgClient(BENCH_SERVER_URL, 'e2e');
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -17,11 +17,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PaymentInitiated } from '@paystream/contracts';
 import { FETCH_MAX_WAIT_MS, SchemaRegistryCodec } from '@paystream/messaging';
-import { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
   benchKafka,
   benchName,
+  benchPgClient,
   BENCH_BROKERS,
   BENCH_SERVER_URL,
   createBenchDatabase,
@@ -96,7 +96,7 @@ async function fillInput(topic: string, n: number, codec: SchemaRegistryCodec, p
 async function runMode(mode: Mode, input: string, n: number, progress: Progress): Promise<ModeResult> {
   const output = await createBenchTopic(`bench_risk_out_${mode.replace('-', '_')}`, PARTITIONS);
   const db = await createBenchDatabase(`risk_${mode === 'database' ? 'db' : 'tx'}`);
-  const pg = new Client({ connectionString: db.url });
+  const pg = benchPgClient(db.url, 'risk');
   // The runtime's fetch wait (not kafkajs' 5 s): disconnect waits for the fetch in flight.
   const reader = benchKafka('risk-bench-reader').consumer({
     groupId: benchName('risk_bench_reader'),

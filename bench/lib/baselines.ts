@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { startChildServer } from './child-server';
 import { CpuMeter } from './cpu';
 import { HttpLoadResult, httpLoad } from './http-load';
-import { benchName } from './infra';
+import { benchName, benchPgClient } from './infra';
 import type { Progress } from './progress';
 import { Summary, perSecond, summarize } from './stats';
 
@@ -183,7 +183,7 @@ export async function rawPgInsertCommit(url: string, seconds: number, concurrenc
   return withTable(url, async (table) => {
     const clients = await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        const c = new Client({ connectionString: url });
+        const c = benchPgClient(url, 'raw pg insert+commit');
         await c.connect();
         return c;
       }),

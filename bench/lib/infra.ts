@@ -1,4 +1,6 @@
-// Same kafkajs as the platform: its fixes (request queue, coordinator cache) apply to the baselines too.
+// Same kafkajs as the platform: its fixes (request queue, coordinator cache, record decoder) apply
+// to the baselines too. (The ledger bench's raw baseline runs kafkajs as published, in a process
+// of its own: bench/ledger-raw-consume.ts.)
 import '@paystream/messaging';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
@@ -44,6 +46,17 @@ export async function createBenchTopic(prefix: string, partitions = 12, kafka = 
       await admin.disconnect();
     },
   };
+}
+
+/**
+ * A PostgreSQL client that outlives one query. A backend that goes away (terminated, restarted)
+ * makes the client emit 'error', which without a listener ends the whole bench process; with
+ * this one the error is printed and the query in flight fails, so only that scenario fails.
+ */
+export function benchPgClient(connectionString: string, what: string): Client {
+  const client = new Client({ connectionString });
+  client.on('error', (err) => process.stderr.write(`[bench] ${what}: postgres connection error: ${err.message}\n`));
+  return client;
 }
 
 function urlOf(database: string): string {

@@ -1,6 +1,6 @@
 /** A one-line progress bar on stderr (a terminal redraws it; a log file gets one line per tick). */
 export class ProgressBar {
-  private readonly startedAt = Date.now();
+  private startedAt = Date.now();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -12,6 +12,11 @@ export class ProgressBar {
   start(intervalMs = 500): void {
     this.timer = setInterval(() => this.render(), intervalMs);
     this.timer.unref();
+  }
+
+  /** The rate counts from now on (the rebuild: once its partitions are assigned). */
+  restartClock(): void {
+    this.startedAt = Date.now();
   }
 
   stop(): void {

@@ -17,12 +17,13 @@ export interface ReplayGroupResult {
  * Runs one pass of the replay with `data.members` members, each in its own worker thread
  * (replay-member.ts), and stops them all once every partition of `data.endOffsets` reached its
  * end (or, in the times pass, once a member found every time). Progress is the sum of the records
- * the members fetched. A member that fails fails the pass: the others are terminated, and the
+ * the members fetched; `onAssigned` is called once every partition has a member. A member that fails fails the pass: the others are terminated, and the
  * rebuild database is left unfinished (a rebuild is never resumed).
  */
 export function runReplayGroup(
   data: ReplayMemberData,
   onProgress?: (consumed: number) => void,
+  onAssigned?: () => void,
 ): Promise<ReplayGroupResult> {
   const remaining = new Set(data.endOffsets.map((e) => e.partition));
   const expected = [...remaining];
@@ -51,8 +52,10 @@ export function runReplayGroup(
       switch (report.kind) {
         case 'assigned':
           assigned[member] = report.partitions;
-          if (!result.assignedAt && expected.every((p) => assigned.some((ps) => ps.includes(p))))
+          if (!result.assignedAt && expected.every((p) => assigned.some((ps) => ps.includes(p)))) {
             result.assignedAt = Date.now();
+            onAssigned?.();
+          }
           break;
         case 'consumed':
           consumed[member] = report.count;
