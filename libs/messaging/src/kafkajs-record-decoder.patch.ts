@@ -32,7 +32,6 @@ export interface KafkajsDecoder {
   readVarInt(): number;
   readVarLong(): unknown;
   readVarIntBytes(): Buffer | null;
-  readVarIntString(): string | null;
 }
 
 /** The batch fields kafkajs hands to the record decoder (its recordContext). */

@@ -18,7 +18,7 @@ import {
   kafkaClientConfig,
 } from '@paystream/messaging';
 import { Metrics } from '@paystream/observability';
-import { logCreator, logLevel } from 'kafkajs';
+import { logCreator } from 'kafkajs';
 import type { LedgerConfig } from '../config';
 import { openDatabase } from './rebuild-database';
 import { AUTHORIZATION_TIME_TYPES, AuthorizationTimes, REBUILD_EVENT_TYPES, RebuildApplier } from './rebuild.applier';
@@ -62,9 +62,8 @@ export type MemberCommand = { kind: 'stop' };
  */
 const quietStagedJoin: logCreator =
   () =>
-  ({ namespace, level, label, log }) => {
+  ({ namespace, label, log }) => {
     if (/group is rebalancing/i.test(log.message) || /group is rebalancing/i.test(String(log.error ?? ''))) return;
-    if (level > logLevel.WARN) return;
     process.stderr.write(JSON.stringify({ level: label, ...log, message: `[${namespace}] ${log.message}` }) + '\n');
   };
 

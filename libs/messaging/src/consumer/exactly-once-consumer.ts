@@ -640,13 +640,14 @@ export class ExactlyOnceConsumer {
     }
     let committed: number | undefined;
     let ahead: Promise<DecodedChunk | undefined> | undefined;
+    let next = records.slice(0, this.maxBatchSize);
     for (let i = 0; i < records.length; i += this.maxBatchSize) {
       if (!control.isRunning() || control.isStale()) break;
-      const chunk = records.slice(i, i + this.maxBatchSize);
+      const chunk = next;
       const nextOffset = Number(chunk[chunk.length - 1].offset) + 1;
       const started = process.hrtime.bigint();
       const decodedAhead = ahead;
-      const next = records.slice(i + this.maxBatchSize, i + 2 * this.maxBatchSize);
+      next = records.slice(i + this.maxBatchSize, i + 2 * this.maxBatchSize);
       ahead = next.length ? this.decodeAhead(topic, next) : undefined;
       const done = await this.processChunk(topic, partition, chunk, nextOffset, control, decodedAhead);
       if (!done) break;
